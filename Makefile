@@ -1,0 +1,64 @@
+# ClientFlow: `make run` serves the demo, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := clientflow_plugin/static/vendor
+export FLASK_APP := host_stub
+
+.PHONY: setup run test lint test-sqlite test-postgres system-deps assets translations \
+        bench clean
+
+setup: $(VENV)/.installed assets translations
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel build
+	$(BIN)/pip install -q -e ".[test,server]"
+	touch $@
+
+assets: $(VENDOR)/chart.umd.min.js $(VENDOR)/Sortable.min.js
+
+node_modules/.package-lock.json: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/chart.umd.min.js $(VENDOR)/Sortable.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -f -d host_stub/translations >/dev/null
+	$(BIN)/pybabel compile -f -d clientflow_plugin/translations >/dev/null
+
+run: setup
+	scripts/run-demo.sh
+
+# Debian's Chromium and fonts for the browser and PDF tests; installed once.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list | grep -qi "Noto Sans CJK"; then \
+	  echo "installing Chromium and fonts from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-dejavu-core fonts-noto-core fonts-noto-cjk >/dev/null; \
+	fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: system-deps setup lint test-sqlite test-postgres
+
+test-sqlite: setup
+	@echo "=== test suite on SQLite ==="
+	$(BIN)/pytest
+
+test-postgres: setup
+	@echo "=== test suite on PostgreSQL ==="
+	scripts/with-postgres.sh -- $(BIN)/pytest -m "not browser and not slow"
+
+bench: setup
+	$(BIN)/python -m scripts.bench
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache instance test-output

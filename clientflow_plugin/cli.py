@@ -1,0 +1,15 @@
+"""``flask clientflow ...``: ClientFlow's commands, several meant for cron."""
+
+from __future__ import annotations
+
+import click
+from cryptography.fernet import Fernet
+from flask.cli import AppGroup
+
+clientflow_cli = AppGroup("clientflow", help="ClientFlow's commands.")
+
+
+@clientflow_cli.command("generate-key")
+def generate_key() -> None:
+    """Print a new Fernet key for CLIENTFLOW_ENCRYPTION_KEYS."""
+    click.echo(Fernet.generate_key().decode("ascii"))
