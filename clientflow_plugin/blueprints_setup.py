@@ -13,10 +13,10 @@ from .access import require_owner
 
 #: Child blueprints of ``clientflow``, all behind ``require_owner``; each
 #: module under ``clientflow_plugin.blueprints`` exposes ``bp``.
-GUARDED_MODULES = ("dashboard",)
+GUARDED_MODULES = ("dashboard", "clients", "billing", "pipeline", "api")
 
 #: Blueprints with their own access rules (portal links, client members).
-OPEN_MODULES: tuple[str, ...] = ()
+OPEN_MODULES = ("portal",)
 
 URL_PREFIX = "/w/<workspace>/clientflow"
 

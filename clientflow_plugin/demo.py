@@ -1,34 +1,29 @@
-"""Demo data of a realistic agency, filled by ``flask seed-demo``."""
+"""Demo data of a realistic agency, filled by ``flask seed-demo``.
+
+Each area seeds its own part, in an order where later parts can use the
+earlier ones (billing bills the clients, the pipeline wins some of them).
+"""
 
 from __future__ import annotations
 
 import logging
+import random
+from importlib import import_module
 
 from host_stub.sdk import db
 
-from .models import Client, ClientStatus
 from .setup import ensure_workspace_defaults
 
 logger = logging.getLogger(__name__)
 
-DEMO_CLIENTS = (
-    ("Lucía Fernández", "Panadería La Espiga", "ES", ClientStatus.ACTIVE),
-    ("Jorge Ramírez", "Ramírez Arquitectos", "MX", ClientStatus.ACTIVE),
-    ("Ana Costa", "Costa Surf School", "ES-CN", ClientStatus.PROSPECT),
-)
+#: Modules under ``clientflow_plugin.demo_data`` with a ``seed(workspace, rng)``.
+PARTS = ("clients", "billing", "pipeline")
 
 
-def seed(workspace) -> None:
+def seed(workspace, *, rng_seed: int = 2026) -> None:
     ensure_workspace_defaults(workspace)
-    for name, company, region, status in DEMO_CLIENTS:
-        db.session.add(
-            Client(
-                workspace_id=workspace.id,
-                name=name,
-                company=company,
-                region=region,
-                status=status,
-            )
-        )
-    db.session.commit()
+    rng = random.Random(rng_seed)
+    for part in PARTS:
+        import_module(f"clientflow_plugin.demo_data.{part}").seed(workspace, rng)
+        db.session.commit()
     logger.info("ClientFlow demo data seeded in workspace %s", workspace.slug)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 
 from .money import format_money
 
@@ -37,3 +38,29 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(money, "cf_money")
     app.add_template_filter(day, "cf_date")
     app.add_template_filter(percent, "cf_percent")
+    app.add_template_global(clientflow_tabs)
+
+
+TABS = (
+    ("clientflow.dashboard.index", _l("Dashboard"), "clientflow.dashboard."),
+    ("clientflow.clients.index", _l("Clients"), "clientflow.clients."),
+    ("clientflow.billing.invoices", _l("Invoices"), "clientflow.billing."),
+    ("clientflow.pipeline.board", _l("Pipeline"), "clientflow.pipeline."),
+)
+
+
+def clientflow_tabs() -> list[dict]:
+    """The section tabs of ClientFlow's pages, for the areas that exist."""
+    tabs = []
+    endpoint = request.endpoint or ""
+    for target, label, prefix in TABS:
+        if target not in current_app.view_functions:
+            continue
+        tabs.append(
+            {
+                "url": url_for(target),
+                "label": str(label),
+                "active": endpoint.startswith(prefix),
+            }
+        )
+    return tabs

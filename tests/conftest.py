@@ -265,3 +265,89 @@ def no_smtp_server(app):
 def _fresh_request_globals(app):
     yield
     g.pop("plugin_state_cache", None)
+
+
+CHROMIUM = os.environ.get("CLIENTFLOW_CHROMIUM", "/usr/bin/chromium")
+OUTPUT = os.path.join(os.path.dirname(__file__), "..", "test-output")
+
+
+@pytest.fixture(scope="session")
+def live_server_url(app):
+    """The app served by a real HTTP server on loopback, in a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; no browser is downloaded."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page; a screenshot is kept if the test fails."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        save_screenshot(page, f"FAILED-{request.node.name}")
+    context.close()
+
+
+def save_screenshot(page, name: str) -> str:
+    """Save a full-page screenshot under test-output/screenshots/."""
+    folder = os.path.join(OUTPUT, "screenshots")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.abspath(os.path.join(folder, f"{name}.png"))
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+@pytest.fixture
+def browser_login(live_server_url):
+    """Sign a Playwright page in as ``user`` through the log-in form."""
+
+    def do_login(page, user, password=PASSWORD):
+        page.goto(f"{live_server_url}/login")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    return do_login
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
