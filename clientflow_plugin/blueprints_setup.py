@@ -13,7 +13,17 @@ from .access import require_owner
 
 #: Child blueprints of ``clientflow``, all behind ``require_owner``; each
 #: module under ``clientflow_plugin.blueprints`` exposes ``bp``.
-GUARDED_MODULES = ("dashboard", "clients", "billing", "pipeline", "api")
+GUARDED_MODULES = (
+    "dashboard",
+    "clients",
+    "billing",
+    "sending",
+    "recurring",
+    "pipeline",
+    "imports",
+    "integrations",
+    "api",
+)
 
 #: Blueprints with their own access rules (portal links, client members).
 OPEN_MODULES = ("portal",)

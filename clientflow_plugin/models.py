@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -201,7 +202,8 @@ class TaxRate(db.Model):
 class Invoice(db.Model):
     __tablename__ = "clientflow_invoices"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "number"),
+        # Imported invoices keep their numbers as a series of their own.
+        UniqueConstraint("workspace_id", "series", "number"),
         UniqueConstraint("workspace_id", "external_id"),
         UniqueConstraint("template_id", "period_index"),
         Index(
@@ -471,6 +473,20 @@ class JobRun(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
 
 
+class ProposalFile(db.Model):
+    """An uploaded proposal PDF, kept in the database so every host serves it."""
+
+    __tablename__ = "clientflow_proposal_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+
+
 class LostReason(db.Model):
     __tablename__ = "clientflow_lost_reasons"
 
@@ -498,8 +514,9 @@ class Opportunity(db.Model):
     prospect_company: Mapped[str] = mapped_column(String(200), default="")
     title: Mapped[str] = mapped_column(String(200), default="")
     proposal_url: Mapped[str] = mapped_column(String(1000), default="")
-    proposal_file: Mapped[str | None] = mapped_column(String(200))
-    proposal_filename: Mapped[str | None] = mapped_column(String(255))
+    proposal_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clientflow_proposal_files.id", ondelete="SET NULL")
+    )
     proposal_sent_on: Mapped[date | None] = mapped_column(Date)
     value_minor: Mapped[int] = mapped_column(Money, default=0)
     probability: Mapped[int] = mapped_column(default=10)

@@ -2,7 +2,7 @@
 
 Revision ID: cf_0001
 Revises:
-Create Date: 2026-12-04 15:50:58.963011
+Create Date: 2026-12-04 16:09:37.321398
 """
 
 import sqlalchemy as sa
@@ -163,6 +163,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "clientflow_proposal_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_clientflow_proposal_files_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clientflow_proposal_files")),
+    )
+    with op.batch_alter_table("clientflow_proposal_files", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_clientflow_proposal_files_workspace_id"),
+            ["workspace_id"],
+            unique=False,
+        )
+
+    op.create_table(
         "clientflow_settings",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("invoice_prefix", sa.String(length=32), nullable=False),
@@ -252,8 +276,7 @@ def upgrade() -> None:
         sa.Column("prospect_company", sa.String(length=200), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("proposal_url", sa.String(length=1000), nullable=False),
-        sa.Column("proposal_file", sa.String(length=200), nullable=True),
-        sa.Column("proposal_filename", sa.String(length=255), nullable=True),
+        sa.Column("proposal_file_id", sa.Integer(), nullable=True),
         sa.Column("proposal_sent_on", sa.Date(), nullable=True),
         sa.Column("value_minor", sa.BigInteger(), nullable=False),
         sa.Column("probability", sa.Integer(), nullable=False),
@@ -284,6 +307,14 @@ def upgrade() -> None:
             ["clientflow_lost_reasons.id"],
             name=op.f(
                 "fk_clientflow_opportunities_lost_reason_id_clientflow_lost_reasons"
+            ),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["proposal_file_id"],
+            ["clientflow_proposal_files.id"],
+            name=op.f(
+                "fk_clientflow_opportunities_proposal_file_id_clientflow_proposal_files"
             ),
             ondelete="SET NULL",
         ),
@@ -443,8 +474,9 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint(
             "workspace_id",
+            "series",
             "number",
-            name=op.f("uq_clientflow_invoices_workspace_id_number"),
+            name=op.f("uq_clientflow_invoices_workspace_id_series_number"),
         ),
     )
     with op.batch_alter_table("clientflow_invoices", schema=None) as batch_op:
@@ -879,6 +911,10 @@ def downgrade() -> None:
 
     op.drop_table("clientflow_tax_rates")
     op.drop_table("clientflow_settings")
+    with op.batch_alter_table("clientflow_proposal_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_clientflow_proposal_files_workspace_id"))
+
+    op.drop_table("clientflow_proposal_files")
     with op.batch_alter_table("clientflow_number_sequences", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clientflow_number_sequences_workspace_id"))
 

@@ -1,0 +1,1 @@
+"""WTForms forms of ClientFlow, one module per area."""
