@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "LOG_LEVEL": "INFO",
 }
 
 
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env()
     if config:
         app.config.update(config)
+    _configure_logging(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI",
@@ -82,6 +84,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         plugins.register(name, module)
     plugins.init_app(app)
     return app
+
+
+def _configure_logging(app: Flask) -> None:
+    """One line per event on stderr, unless the server (gunicorn) set logging up."""
+    root = logging.getLogger()
+    if not root.handlers and not app.testing:
+        logging.basicConfig(
+            level=app.config["LOG_LEVEL"],
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
 
 
 def _instance_secret(app: Flask) -> str:

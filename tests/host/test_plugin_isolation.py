@@ -119,3 +119,20 @@ def test_blueprint_prefix_clash_fails_the_second_plugin(app_with):
     record = app.extensions["workspace_plugins"].records["thief"]
     assert record.failed
     assert "held by clientflow" in record.error
+
+
+def test_blocked_plugin_is_never_imported(database_url, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "clientflow_plugin.plugin", raising=False)
+    app = make_app(database_url, str(tmp_path), BLOCKED_PLUGINS="clientflow")
+
+    try:
+        records = app.extensions["workspace_plugins"].records
+        imported = "clientflow_plugin.plugin" in sys.modules
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+    assert "clientflow" not in records
+    assert not imported
