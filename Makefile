@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 VENDOR := clientflow_plugin/static/vendor
 export FLASK_APP := host_stub
 
-.PHONY: setup run test lint test-sqlite test-postgres system-deps assets translations \
+
+.PHONY: setup run test lint messages test-sqlite test-postgres system-deps assets translations \
         bench clean
 
 setup: $(VENV)/.installed assets translations
@@ -31,6 +32,15 @@ $(VENDOR)/chart.umd.min.js $(VENDOR)/Sortable.min.js: node_modules/.package-lock
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -f -d host_stub/translations >/dev/null
 	$(BIN)/pybabel compile -f -d clientflow_plugin/translations >/dev/null
+
+# Refresh the Spanish catalogues from the code; translate the new entries in
+# the .po files, then `make translations` compiles them.
+messages: $(VENV)/.installed
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel-host.cfg -k _l -o build/host.pot . >/dev/null
+	$(BIN)/pybabel extract -F babel-plugin.cfg -k _l -o build/clientflow.pot . >/dev/null
+	$(BIN)/pybabel update -N -i build/host.pot -d host_stub/translations -l es
+	$(BIN)/pybabel update -N -i build/clientflow.pot -d clientflow_plugin/translations -l es
 
 run: setup
 	scripts/run-demo.sh
