@@ -46,6 +46,7 @@ TABS = (
     ("clientflow.clients.index", _l("Clients"), "clientflow.clients."),
     ("clientflow.billing.invoices", _l("Invoices"), "clientflow.billing."),
     ("clientflow.pipeline.board", _l("Pipeline"), "clientflow.pipeline."),
+    ("clientflow.integrations.index", _l("Integrations"), "clientflow.integrations."),
 )
 
 
