@@ -6,6 +6,8 @@ import click
 from cryptography.fernet import Fernet
 from flask.cli import AppGroup
 
+from .commands import rotate_key_command, run_schedules_command, send_reminders_command
+
 clientflow_cli = AppGroup("clientflow", help="ClientFlow's commands.")
 
 
@@ -13,3 +15,8 @@ clientflow_cli = AppGroup("clientflow", help="ClientFlow's commands.")
 def generate_key() -> None:
     """Print a new Fernet key for CLIENTFLOW_ENCRYPTION_KEYS."""
     click.echo(Fernet.generate_key().decode("ascii"))
+
+
+# Recurring invoices, reminders and key rotation live in their own module.
+for _command in (run_schedules_command, send_reminders_command, rotate_key_command):
+    clientflow_cli.add_command(_command)

@@ -387,7 +387,8 @@ class Reminder(db.Model):
     invoice_id: Mapped[int] = mapped_column(
         ForeignKey("clientflow_invoices.id", ondelete="CASCADE")
     )
-    # Days after the due date; 0 for a reminder sent by hand.
+    # Days after the due date: the schedule's step, or the day a reminder was
+    # sent by hand (so at most one a day, and it stands for that step).
     step_days: Mapped[int] = mapped_column()
     sent_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
     manual: Mapped[bool] = mapped_column(default=False)
@@ -452,8 +453,10 @@ class HourPack(db.Model):
     template_id: Mapped[int | None] = mapped_column(
         ForeignKey("clientflow_templates.id", ondelete="SET NULL")
     )
+    # The invoice that sells the pack: its hours count once it is issued, and
+    # deleting that draft deletes the pack (an opening balance has none).
     purchase_invoice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("clientflow_invoices.id", ondelete="SET NULL")
+        ForeignKey("clientflow_invoices.id", ondelete="CASCADE"), index=True
     )
     hours_bought: Mapped[Decimal] = mapped_column(Quantity)
     warn_below_hours: Mapped[Decimal] = mapped_column(Quantity, default=5)

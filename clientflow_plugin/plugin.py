@@ -28,10 +28,11 @@ def workspace_init_app(app: Flask) -> None:
     from .cli import clientflow_cli
     from .formatting import register_filters
 
+    # The commands come first: `generate-key` must work when the keys do not.
+    app.cli.add_command(clientflow_cli)
     crypto.configure(app)
     register_blueprints(app)
     register_filters(app)
-    app.cli.add_command(clientflow_cli)
     add_translation_directory(app, str(files("clientflow_plugin") / "translations"))
 
 
