@@ -18,6 +18,7 @@ from host_stub.sdk import (
 
 from . import PLUGIN_NAME, __version__, crypto, models  # noqa: F401  (tables)
 from .access import manage_need
+from .portal import is_linked_client_member, portal_need
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,16 @@ def workspace_nav_items(workspace) -> list[NavItem]:
             order=50,
             icon="clientflow",
             match_prefix=f"/w/{workspace.slug}/clientflow/",
-        )
+        ),
+        # Client members linked to a ClientFlow client: their own invoices.
+        NavItem(
+            label=_l("My invoices"),
+            endpoint="clientflow_portal.home",
+            need=portal_need(workspace.id),
+            order=55,
+            icon="invoices",
+            match_prefix=f"/w/{workspace.slug}/portal/",
+        ),
     ]
 
 
@@ -65,6 +75,10 @@ def workspace_nav_items(workspace) -> list[NavItem]:
 def workspace_identity_loaded(identity, member) -> None:
     if member.role == "agency_owner":
         identity.provides.add(manage_need(member.workspace_id))
+    elif member.role == "client" and is_linked_client_member(
+        member.workspace_id, member.user_id
+    ):
+        identity.provides.add(portal_need(member.workspace_id))
 
 
 @hookimpl

@@ -50,9 +50,14 @@ def test_hook_workspace_nav_items(app, workspace):
         "clientflow", "workspace_nav_items", workspace=workspace
     )
 
-    assert [i.endpoint for i in items] == ["clientflow.dashboard.index"]
+    assert [i.endpoint for i in items] == [
+        "clientflow.dashboard.index",
+        "clientflow_portal.home",
+    ]
     assert all(isinstance(i, NavItem) for i in items)
     assert items[0].need == ("clientflow", workspace.id, "manage")
+    # Client members linked to a client get "My invoices", nobody else.
+    assert items[1].need == ("clientflow", workspace.id, "portal")
 
 
 def test_hook_workspace_identity_loaded(app, owner, make_user, workspace):
