@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 from flask.cli import AppGroup
 
 from .commands import rotate_key_command, run_schedules_command, send_reminders_command
+from .import_command import import_history
 
 clientflow_cli = AppGroup("clientflow", help="ClientFlow's commands.")
 
@@ -20,3 +21,5 @@ def generate_key() -> None:
 # Recurring invoices, reminders and key rotation live in their own module.
 for _command in (run_schedules_command, send_reminders_command, rotate_key_command):
     clientflow_cli.add_command(_command)
+
+clientflow_cli.add_command(import_history)
