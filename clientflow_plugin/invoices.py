@@ -65,6 +65,10 @@ MAX_VOID_REASON = 500
 FIRST_DATE = date(1990, 1, 1)
 LAST_DATE = date(2100, 12, 31)
 
+#: Row ids fit a 32-bit integer; a larger one names nothing (and PostgreSQL
+#: would refuse to compare with it).
+MAX_ID = 2**31 - 1
+
 _UNSET: Any = object()
 
 
@@ -181,7 +185,7 @@ def create_draft(
     _recalculate_or_refuse(invoice)
     db.session.add(invoice)
     db.session.flush()
-    logger.info("invoice draft %s created by %s", invoice.id, actor_id)
+    logger.debug("invoice draft %s created by %s", invoice.id, actor_id)
     return invoice
 
 
@@ -196,7 +200,7 @@ def update_draft(
     due_date: date | None = _UNSET,
 ) -> Invoice:
     """Change the given parts of a draft; ``lines`` replaces all its lines."""
-    _require_draft(invoice)
+    require_draft(invoice)
     new_client = invoice.client if client is _UNSET else client
     if new_client is None or new_client.workspace_id != invoice.workspace_id:
         raise InvoiceInputError(
@@ -246,7 +250,7 @@ def update_draft(
 
 def add_line(invoice: Invoice, data: LineData) -> InvoiceLine:
     """Append one line to a draft."""
-    _require_draft(invoice)
+    require_draft(invoice)
     _check_line_count(len(invoice.lines) + 1)
     checked = _checked_line(invoice.workspace_id, invoice.client_id, data, set())
     inputs = [_stored_line_input(line, invoice) for line in invoice.lines]
@@ -262,7 +266,7 @@ def add_line(invoice: Invoice, data: LineData) -> InvoiceLine:
 
 def update_line(invoice: Invoice, line_id: int, data: LineData) -> InvoiceLine:
     """Replace the values of one line of a draft."""
-    _require_draft(invoice)
+    require_draft(invoice)
     line = _line_of(invoice, line_id)
     in_use = {rate.id for rate in line.tax_rates}
     values, rates = _checked_line(invoice.workspace_id, invoice.client_id, data, in_use)
@@ -284,7 +288,7 @@ def update_line(invoice: Invoice, line_id: int, data: LineData) -> InvoiceLine:
 
 def remove_line(invoice: Invoice, line_id: int) -> None:
     """Take one line off a draft."""
-    _require_draft(invoice)
+    require_draft(invoice)
     line = _line_of(invoice, line_id)
     rest = [other for other in invoice.lines if other is not line]
     inputs = [_stored_line_input(other, invoice) for other in rest]
@@ -297,7 +301,7 @@ def remove_line(invoice: Invoice, line_id: int) -> None:
 
 def set_line_taxes(invoice: Invoice, taxes: dict[int, Iterable[int]]) -> None:
     """Set the tax rates of several lines of a draft at once: line id → rate ids."""
-    _require_draft(invoice)
+    require_draft(invoice)
     chosen: dict[int, list[TaxRate]] = {}
     for line_id, rate_ids in taxes.items():
         line = _line_of(invoice, line_id)
@@ -317,7 +321,7 @@ def set_line_taxes(invoice: Invoice, taxes: dict[int, Iterable[int]]) -> None:
 
 def delete_draft(invoice: Invoice, *, actor_id: int | None = None) -> None:
     """Delete a draft; issued invoices are voided instead, never deleted."""
-    _require_draft(invoice)
+    require_draft(invoice)
     db.session.delete(invoice)
     db.session.flush()
     logger.info("invoice draft %s deleted by %s", invoice.id, actor_id)
@@ -325,7 +329,7 @@ def delete_draft(invoice: Invoice, *, actor_id: int | None = None) -> None:
 
 def recalculate(invoice: Invoice) -> totals.Breakdown:
     """Store the line nets, the taxes and the totals of a draft from its lines."""
-    _require_draft(invoice)
+    require_draft(invoice)
     result = breakdown(invoice)
     for line, line_result in zip(invoice.lines, result.lines, strict=True):
         line.net_minor = line_result.net_minor
@@ -368,7 +372,7 @@ def issue(
     becomes ``today`` (the workspace's), an empty due date follows the
     payment terms of the billing settings.
     """
-    _require_draft(invoice)
+    require_draft(invoice)
     workspace = _workspace_of(invoice)
     today = today or clock.today_in(workspace)
     if not invoice.lines:
@@ -639,7 +643,8 @@ def _workspace_of(invoice: Invoice) -> Workspace:
     return db.session.get(Workspace, invoice.workspace_id)
 
 
-def _require_draft(invoice: Invoice) -> None:
+def require_draft(invoice: Invoice) -> None:
+    """Raise :class:`ImmutableInvoiceError` unless the invoice is a draft."""
     if invoice.state == InvoiceState.ISSUED:
         raise ImmutableInvoiceError(
             _l(
@@ -835,7 +840,7 @@ def _check_hour_pack(workspace_id: int, client_id: int, pack_id: int | None) -> 
     if pack_id is None:
         return
     pack = None
-    if isinstance(pack_id, int) and not isinstance(pack_id, bool):
+    if _is_id(pack_id):
         pack = db.session.get(HourPack, pack_id)
     if pack is None or pack.workspace_id != workspace_id or pack.client_id != client_id:
         raise InvoiceInputError(
@@ -849,7 +854,7 @@ def _rates_for(
     """The workspace's rates with these ids, in the order given, without repeats."""
     wanted: list[int] = []
     for rate_id in rate_ids or ():
-        if isinstance(rate_id, bool) or not isinstance(rate_id, int):
+        if not _is_id(rate_id):
             raise InvoiceInputError(_l("Unknown tax rate."), field="taxes")
         if rate_id not in wanted:
             wanted.append(rate_id)
@@ -875,6 +880,12 @@ def _rates_for(
             )
         rates.append(rate)
     return rates
+
+
+def _is_id(value: Any) -> bool:
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+    )
 
 
 def _new_line(position: int, values: dict[str, Any], rates: list[TaxRate]):
