@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from decimal import Decimal
 from functools import cache
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from clientflow_plugin.schemas.openapi import API_ENDPOINT_PREFIX, build_document
+from clientflow_plugin import clock, invoices
+from clientflow_plugin.models import Client, Invoice
+from clientflow_plugin.money import MoneyError, to_minor
+from clientflow_plugin.schemas import invoices as invoice_schemas
+from clientflow_plugin.schemas.common import MAX_ID
+from clientflow_plugin.schemas.openapi import (
+    API_ENDPOINT_PREFIX,
+    Operation,
+    build_document,
+    documented,
+)
 from host_stub.sdk import current_workspace, db, exempt_csrf
 
 logger = logging.getLogger(__name__)
@@ -32,9 +45,6 @@ exempt_csrf(bp)
 #: The URL rule of the API's root; the OpenAPI paths are relative to it.
 API_RULE_PREFIX = "/w/<workspace>/clientflow/api/v1"
 
-#: Path converter of ids: larger numbers cannot exist and would overflow the
-#: database's integer columns, so they never reach a view.
-ID = "int(max=2147483647)"
 
 ERROR_CODES = {
     400: "bad_request",
@@ -60,6 +70,14 @@ class ApiError(Exception):
         self.message = message
         self.fields = fields or {}
         self.error = error or ERROR_CODES.get(status, "error")
+
+
+@bp.before_request
+def _ids_within_range() -> None:
+    """Ids beyond the database's integer columns cannot exist: 404, not a crash."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound()
 
 
 def error_response(
@@ -217,3 +235,254 @@ def _api_routes(url_map: Map) -> Map:
             and r.endpoint != f"{API_ENDPOINT_PREFIX}unknown"
         ]
     )
+
+
+# --- lists ----------------------------------------------------------------------
+
+
+def paginate(statement: Select, query: dict) -> tuple[list, dict]:
+    """One page of ``statement``'s rows and the envelope that describes it."""
+    page, per_page = query["page"], query["per_page"]
+    total = db.session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = db.session.execute(
+        statement.limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    envelope = {
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, math.ceil(total / per_page)),
+    }
+    return rows, envelope
+
+
+def refused(exc: Exception, status: int = 422, field: str | None = None) -> ApiError:
+    """An ApiError for a refusal of the domain, after undoing its changes."""
+    db.session.rollback()
+    name = field or getattr(exc, "field", None) or "_schema"
+    return ApiError(status, str(exc), fields={name: [str(exc)]})
+
+
+# --- invoices -------------------------------------------------------------------
+
+INVOICE_ERRORS = (409,)
+
+
+def _invoice_or_404(invoice_id: int) -> Invoice:
+    invoice = db.session.scalar(
+        select(Invoice).where(
+            Invoice.id == invoice_id, Invoice.workspace_id == workspace().id
+        )
+    )
+    if invoice is None:
+        raise NotFound()
+    return invoice
+
+
+def _invoice_answer(invoice: Invoice, status: int = 200) -> Response:
+    data = invoice_schemas.invoice_detail(
+        invoice,
+        status=invoices.status_of(invoice, clock.today_in(workspace())),
+        paid_minor=invoices.paid_minor(invoice),
+        balance_minor=invoices.balance_minor(invoice),
+    )
+    response = jsonify(invoice_schemas.InvoiceOut().dump(data))
+    response.status_code = status
+    return response
+
+
+def _billing_refusal(exc: invoices.BillingError) -> ApiError:
+    """422 for a value at fault, 409 for an action the invoice's state forbids."""
+    if isinstance(
+        exc,
+        invoices.ImmutableInvoiceError
+        | invoices.InvoiceStateError
+        | invoices.NumberingError,
+    ):
+        return refused(exc, 409)
+    if exc.field is None and isinstance(exc, invoices.PaymentError):
+        return refused(exc, 409)
+    field = exc.field
+    if field in LINE_FIELDS:
+        db.session.rollback()
+        return ApiError(422, str(exc), fields={"lines": {field: [str(exc)]}})
+    return refused(exc, 422, API_FIELD_NAMES.get(field, field))
+
+
+#: Fields of a line as the billing rules name them.
+LINE_FIELDS = frozenset(
+    {"kind", "description", "quantity", "unit_price", "discount_percent", "taxes"}
+)
+#: Billing rules' field names that the API calls differently.
+API_FIELD_NAMES = {"client": "client_id", "hour_pack": "lines"}
+
+
+def _minor(value: Decimal, field: str, currency: str) -> int:
+    try:
+        return to_minor(value, currency)
+    except MoneyError as exc:
+        raise ApiError(422, str(exc), fields={field: [str(exc)]}) from exc
+
+
+@bp.get("/invoices")
+@documented(
+    Operation(
+        summary="List invoices",
+        tag="invoices",
+        query=invoice_schemas.InvoiceListQuery,
+        response=invoice_schemas.InvoicePageOut,
+        description="Newest first; `status` is derived: draft, pending, overdue, "
+        "paid or void.",
+    )
+)
+def list_invoices() -> Response:
+    query = read_query(invoice_schemas.InvoiceListQuery())
+    ws = workspace()
+    today = clock.today_in(ws)
+    paid = invoices.paid_totals()
+    paid_minor = func.coalesce(paid.c.paid_minor, 0)
+    status = invoices.status_expr(today, paid.c.paid_minor)
+    statement = (
+        select(
+            Invoice,
+            status.label("status"),
+            paid_minor.label("paid_minor"),
+            invoices.balance_expr(paid.c.paid_minor).label("balance_minor"),
+        )
+        .join(Invoice.client)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .options(contains_eager(Invoice.client))
+        .where(Invoice.workspace_id == ws.id)
+        .order_by(Invoice.id.desc())
+    )
+    if "status" in query:
+        statement = statement.where(status == query["status"])
+    if "client_id" in query:
+        statement = statement.where(Invoice.client_id == query["client_id"])
+    rows, envelope = paginate(statement, query)
+    envelope["items"] = [
+        invoice_schemas.invoice_summary(
+            row.Invoice,
+            status=row.status,
+            paid_minor=row.paid_minor,
+            balance_minor=row.balance_minor,
+        )
+        for row in rows
+    ]
+    return jsonify(invoice_schemas.InvoicePageOut().dump(envelope))
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@documented(
+    Operation(
+        summary="Read an invoice with its lines, taxes, payments and balance",
+        tag="invoices",
+        response=invoice_schemas.InvoiceOut,
+    )
+)
+def read_invoice(invoice_id: int) -> Response:
+    return _invoice_answer(_invoice_or_404(invoice_id))
+
+
+@bp.post("/invoices")
+@documented(
+    Operation(
+        summary="Create a draft invoice",
+        tag="invoices",
+        body=invoice_schemas.InvoiceCreateIn,
+        response=invoice_schemas.InvoiceOut,
+        status=201,
+        errors=INVOICE_ERRORS,
+    )
+)
+def create_invoice() -> Response:
+    data = read_json(invoice_schemas.InvoiceCreateIn())
+    ws = workspace()
+    client = db.session.scalar(
+        select(Client).where(
+            Client.id == data["client_id"], Client.workspace_id == ws.id
+        )
+    )
+    if client is None:
+        raise ApiError(
+            422,
+            _("No such client in this workspace."),
+            fields={"client_id": [_("No such client in this workspace.")]},
+        )
+    lines = [
+        invoices.LineData(
+            kind=line["kind"],
+            description=line["description"],
+            quantity=line["quantity"],
+            unit_price_minor=_minor(line["unit_price"], "unit_price", ws.currency),
+            discount_percent=line["discount_percent"],
+            tax_rate_ids=line["tax_rate_ids"],
+        )
+        for line in data["lines"]
+    ]
+    try:
+        invoice = invoices.create_draft(
+            ws,
+            client,
+            lines=lines,
+            discount_minor=_minor(data["discount"], "discount", ws.currency),
+            terms=data["terms"],
+            issue_date=data["issue_date"],
+            due_date=data["due_date"],
+            actor_id=actor_id(),
+        )
+    except invoices.BillingError as exc:
+        raise _billing_refusal(exc) from exc
+    db.session.commit()
+    return _invoice_answer(invoice, 201)
+
+
+@bp.post("/invoices/<int:invoice_id>/issue")
+@documented(
+    Operation(
+        summary="Issue a draft: it gets the next number and can no longer change",
+        tag="invoices",
+        response=invoice_schemas.InvoiceOut,
+        errors=(*INVOICE_ERRORS, 422),
+    )
+)
+def issue_invoice(invoice_id: int) -> Response:
+    invoice = _invoice_or_404(invoice_id)
+    try:
+        invoices.issue(invoice, actor_id=actor_id())
+    except invoices.BillingError as exc:
+        raise _billing_refusal(exc) from exc
+    db.session.commit()
+    return _invoice_answer(invoice)
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+@documented(
+    Operation(
+        summary="Record a payment, partial or whole, of an issued invoice",
+        tag="invoices",
+        body=invoice_schemas.PaymentIn,
+        response=invoice_schemas.InvoiceOut,
+        status=201,
+        errors=INVOICE_ERRORS,
+        description="A payment larger than the balance is refused with 422.",
+    )
+)
+def record_payment(invoice_id: int) -> Response:
+    invoice = _invoice_or_404(invoice_id)
+    data = read_json(invoice_schemas.PaymentIn())
+    try:
+        invoices.record_payment(
+            invoice,
+            amount_minor=_minor(data["amount"], "amount", invoice.currency),
+            paid_on=data["paid_on"],
+            method=data["method"],
+            reference=data["reference"],
+            actor_id=actor_id(),
+        )
+    except invoices.BillingError as exc:
+        raise _billing_refusal(exc) from exc
+    db.session.commit()
+    return _invoice_answer(invoice, 201)

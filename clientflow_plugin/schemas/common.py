@@ -50,9 +50,10 @@ class DecimalString(fields.String):
     """An exact decimal written as a JSON string ("1234.56"), never a float."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("metadata", {})
-        kwargs["metadata"].setdefault("example", "1234.56")
-        super().__init__(validate=validate.Regexp(DECIMAL_PATTERN), **kwargs)
+        metadata = kwargs.setdefault("metadata", {})
+        metadata.setdefault("pattern", DECIMAL_PATTERN)
+        metadata.setdefault("example", "1234.56")
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         text = super()._deserialize(value, attr, data, **kwargs)
