@@ -247,6 +247,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "description",
             "description",
             "concept, descripción, concepto, detalle",
+            required=True,
             max_length=MAX_DESCRIPTION,
         ),
         C("quantity", "quantity", "qty, hours, cantidad, unidades, horas"),

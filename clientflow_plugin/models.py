@@ -490,6 +490,33 @@ class ProposalFile(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
 
 
+class ImportFile(db.Model):
+    """A CSV file checked on the import page, kept until the owner imports it.
+
+    In the database, so that whichever host serves the confirmation finds it;
+    Fernet-encrypted, because such files carry tax ids and bank details.
+    """
+
+    __tablename__ = "clientflow_import_files"
+    __table_args__ = (
+        Index("ix_clientflow_import_files_ws_batch", "workspace_id", "batch"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    batch: Mapped[str] = mapped_column(String(64))
+    # clients, invoices or payments
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    encrypted_content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+
+
 class LostReason(db.Model):
     __tablename__ = "clientflow_lost_reasons"
 

@@ -225,9 +225,10 @@ def test_excel_sep_line_names_the_separator(workspace):
 
 
 def test_headers_match_without_case_accents_or_punctuation(workspace):
-    header = ["ID_Factura", "NÚMERO", "Id Cliente", "Fecha de Emision", "precio"]
+    header = ["ID_Factura", "NÚMERO", "Id Cliente", "Fecha de Emision", "Concepto"]
+    header.append("precio")
     clients = csv_bytes(CLIENT_HEADER, [client_row("C1")])
-    invoices = csv_bytes(header, [["F1", "A-1", "C1", "15/01/2024", "10,00"]])
+    invoices = csv_bytes(header, [["F1", "A-1", "C1", "15/01/2024", "Web", "10,00"]])
 
     plan = check(workspace, uploads(clients=clients, invoices=invoices))
 
