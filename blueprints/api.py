@@ -21,11 +21,12 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from clientflow_plugin import clock, invoices
+from clientflow_plugin import clients, clock, invoices
 from clientflow_plugin.models import Client, Invoice
 from clientflow_plugin.money import MoneyError, to_minor
+from clientflow_plugin.schemas import clients as client_schemas
 from clientflow_plugin.schemas import invoices as invoice_schemas
-from clientflow_plugin.schemas.common import MAX_ID
+from clientflow_plugin.schemas.common import MAX_ID, PageQuery
 from clientflow_plugin.schemas.openapi import (
     API_ENDPOINT_PREFIX,
     Operation,
@@ -400,11 +401,7 @@ def read_invoice(invoice_id: int) -> Response:
 def create_invoice() -> Response:
     data = read_json(invoice_schemas.InvoiceCreateIn())
     ws = workspace()
-    client = db.session.scalar(
-        select(Client).where(
-            Client.id == data["client_id"], Client.workspace_id == ws.id
-        )
-    )
+    client = clients.get_client(ws.id, data["client_id"])
     if client is None:
         raise ApiError(
             422,
@@ -486,3 +483,160 @@ def record_payment(invoice_id: int) -> Response:
         raise _billing_refusal(exc) from exc
     db.session.commit()
     return _invoice_answer(invoice, 201)
+
+
+# --- clients and projects -----------------------------------------------------------
+
+
+def _client_refusal(exc: clients.ValidationError) -> ApiError:
+    db.session.rollback()
+    messages = {field: [str(m) for m in found] for field, found in exc.errors.items()}
+    return ApiError(422, _("Some fields are not valid."), fields=messages)
+
+
+def _client_or_404(client_id: int) -> Client:
+    client = clients.get_client(workspace().id, client_id)
+    if client is None:
+        raise NotFound()
+    return client
+
+
+def _answer(schema: Schema, data, status: int = 200) -> Response:
+    response = jsonify(schema.dump(data))
+    response.status_code = status
+    return response
+
+
+@bp.get("/clients")
+@documented(
+    Operation(
+        summary="List clients",
+        tag="clients",
+        query=client_schemas.ClientListQuery,
+        response=client_schemas.ClientPageOut,
+        description="Not archived ones by default (`view=all` for every client); "
+        "a page past the end answers the last page.",
+    )
+)
+def list_clients() -> Response:
+    query = read_query(client_schemas.ClientListQuery())
+    ws = workspace()
+    cards = clients.client_cards(
+        ws.id,
+        search=query.get("search", ""),
+        status=query.get("status"),
+        view=query["view"],
+        sort=query["sort"],
+        page=query["page"],
+        per_page=query["per_page"],
+    )
+    envelope = {
+        "items": [
+            client_schemas.client_summary(c, cards.currency) for c in cards.cards
+        ],
+        "page": cards.page,
+        "per_page": cards.per_page,
+        "total": cards.total,
+        "pages": cards.pages,
+    }
+    return _answer(client_schemas.ClientPageOut(), envelope)
+
+
+@bp.get("/clients/<int:client_id>")
+@documented(
+    Operation(
+        summary="Read a client, billing details included",
+        tag="clients",
+        response=client_schemas.ClientOut,
+    )
+)
+def read_client(client_id: int) -> Response:
+    return _answer(client_schemas.ClientOut(), _client_or_404(client_id))
+
+
+@bp.post("/clients")
+@documented(
+    Operation(
+        summary="Create a client",
+        tag="clients",
+        body=client_schemas.ClientIn,
+        response=client_schemas.ClientOut,
+        status=201,
+    )
+)
+def create_client() -> Response:
+    data = read_json(client_schemas.ClientIn())
+    try:
+        client = clients.create_client(workspace().id, data, user_id=actor_id())
+    except clients.ValidationError as exc:
+        raise _client_refusal(exc) from exc
+    db.session.commit()
+    return _answer(client_schemas.ClientOut(), client, 201)
+
+
+@bp.patch("/clients/<int:client_id>")
+@documented(
+    Operation(
+        summary="Change some fields of a client",
+        tag="clients",
+        body=client_schemas.ClientUpdateIn,
+        response=client_schemas.ClientOut,
+    )
+)
+def update_client(client_id: int) -> Response:
+    client = _client_or_404(client_id)
+    data = read_json(client_schemas.ClientUpdateIn())
+    try:
+        clients.update_client(workspace().id, client.id, data, user_id=actor_id())
+    except clients.ValidationError as exc:
+        raise _client_refusal(exc) from exc
+    db.session.commit()
+    return _answer(client_schemas.ClientOut(), client)
+
+
+@bp.get("/clients/<int:client_id>/projects")
+@documented(
+    Operation(
+        summary="List the projects of a client",
+        tag="projects",
+        query=PageQuery,
+        response=client_schemas.ProjectPageOut,
+        description="Active ones first, newest first within a status.",
+    )
+)
+def list_projects(client_id: int) -> Response:
+    client = _client_or_404(client_id)
+    query = read_query(PageQuery())
+    projects = clients.projects_of(workspace().id, client.id)
+    page, per_page = query["page"], query["per_page"]
+    envelope = {
+        "items": projects[(page - 1) * per_page : page * per_page],
+        "page": page,
+        "per_page": per_page,
+        "total": len(projects),
+        "pages": max(1, math.ceil(len(projects) / per_page)),
+    }
+    return _answer(client_schemas.ProjectPageOut(), envelope)
+
+
+@bp.post("/clients/<int:client_id>/projects")
+@documented(
+    Operation(
+        summary="Create a project of a client",
+        tag="projects",
+        body=client_schemas.ProjectIn,
+        response=client_schemas.ProjectOut,
+        status=201,
+    )
+)
+def create_project(client_id: int) -> Response:
+    client = _client_or_404(client_id)
+    data = read_json(client_schemas.ProjectIn())
+    try:
+        project = clients.create_project(
+            workspace().id, client.id, data, user_id=actor_id()
+        )
+    except clients.ValidationError as exc:
+        raise _client_refusal(exc) from exc
+    db.session.commit()
+    return _answer(client_schemas.ProjectOut(), project, 201)
