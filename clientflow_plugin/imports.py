@@ -77,6 +77,8 @@ FILE_KINDS = ("clients", "invoices", "payments")
 PREVIEW_ROWS = 5
 #: Rows written per statement; also the step of the progress bar.
 CHUNK = 2000
+#: Rows whose new ids are looked up at once (bound parameters of one query).
+LOOKUP_CHUNK = 500
 #: The smallest step of a quantity or a percentage the database keeps.
 QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 TAX_SEPARATORS = (";", "|")
@@ -534,6 +536,7 @@ class _Sheet:
         self.columns = {c.field: c for c in COLUMNS[kind]}
         self.index: dict[str, int] = {}
         self.width = len(table.headers)
+        self.rows = self._normalised(table.rows)
 
         known = _HEADER_OF[kind]
         for position, header in enumerate(table.headers):
@@ -582,9 +585,7 @@ class _Sheet:
 
     def get(self, cells: list[str], name: str) -> str:
         position = self.index.get(name)
-        if position is None or position >= len(cells):
-            return ""
-        return cells[position].strip()
+        return "" if position is None else cells[position]
 
     def text(self, line: int, cells: list[str], name: str) -> str:
         """A text cell, reported when longer than its column allows."""
@@ -613,20 +614,30 @@ class _Sheet:
             Problem(self.filename, line, self.column_name(name, position), message)
         )
 
-    def check_width(self, line: int, cells: list[str]) -> None:
-        extra = [c for c in cells[self.width :] if c.strip()]
-        if extra:
-            self.plan.problems.append(
-                Problem(
-                    self.filename,
-                    line,
-                    _letter(self.width),
-                    _(
-                        "This row has more cells than the header has columns; "
-                        "is a value with the separator in it missing its quotes?"
-                    ),
+    def _normalised(
+        self, rows: list[tuple[int, list[str]]]
+    ) -> list[tuple[int, list[str]]]:
+        """Every row stripped and padded to the header's width, once."""
+        width = self.width
+        normalised = []
+        for line, cells in rows:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                self.plan.problems.append(
+                    Problem(
+                        self.filename,
+                        line,
+                        _letter(width),
+                        _(
+                            "This row has more cells than the header has "
+                            "columns; is a value with the separator in it "
+                            "missing its quotes?"
+                        ),
+                    )
                 )
-            )
+            cells = [cell.strip() for cell in cells[:width]]
+            cells.extend([""] * (width - len(cells)))
+            normalised.append((line, cells))
+        return normalised
 
 
 def _letter(position: int) -> str:
@@ -670,7 +681,7 @@ def check(
         if sheet is not None:
             sheets[upload.kind] = sheet
 
-    total = sum(len(s.table.rows) for s in sheets.values() if s.usable)
+    total = sum(len(s.rows) for s in sheets.values() if s.usable)
     progress.begin(_("Checking"), total)
     checker.load_workspace()
     if "clients" in sheets and sheets["clients"].usable:
@@ -714,6 +725,7 @@ class _Checker:
         self.exponent = exponent(plan.currency)
         self.today = clock.today_in(workspace)
         self._dates: dict[str, date] = {}
+        self._rate_cells: dict[str, tuple[int, ...]] = {}
         # What the files define, by external id.
         self.file_clients: set[str] = set()
         self.file_invoices: dict[str, tuple[int, str, int] | None] = {}
@@ -876,9 +888,8 @@ class _Checker:
     def clients(self, sheet: _Sheet) -> None:
         plan = self.plan
         seen: dict[str, int] = {}
-        for line, cells in sheet.table.rows:
+        for line, cells in sheet.rows:
             self.progress.advance(1)
-            sheet.check_width(line, cells)
             before = len(plan.problems)
             ext = sheet.text(line, cells, "external_id")
             name = sheet.text(line, cells, "name")
@@ -953,8 +964,7 @@ class _Checker:
 
     def invoices(self, sheet: _Sheet) -> None:
         groups: dict[str, list[tuple[int, list[str]]]] = {}
-        for line, cells in sheet.table.rows:
-            sheet.check_width(line, cells)
+        for line, cells in sheet.rows:
             ext = sheet.text(line, cells, "invoice_id")
             if not ext:
                 sheet.problem(line, "invoice_id", _("Required; the cell is empty."))
@@ -1150,17 +1160,19 @@ class _Checker:
         """The invoice-wide values, which every row may repeat but not contradict."""
         head = _Head()
         for name in _INVOICE_HEAD_FIELDS:
-            value, where = None, None
+            value, where, first_raw = None, None, ""
             for line, cells in rows:
                 raw = sheet.get(cells, name)
                 if not raw:
                     continue
                 head.given.add(name)
+                if where is not None and raw == first_raw:
+                    continue
                 parsed = self.head_value(sheet, line, name, raw)
                 if parsed is None:
                     break
                 if where is None:
-                    value, where = parsed, line
+                    value, where, first_raw = parsed, line, raw
                 elif parsed != value:
                     sheet.problem(
                         line,
@@ -1298,6 +1310,10 @@ class _Checker:
     def line_rates(self, sheet: _Sheet, line: int, raw: str) -> tuple[int, ...]:
         if not raw:
             return ()
+        known = self._rate_cells.get(raw)
+        if known is not None:
+            return known
+        before = len(self.plan.problems)
         names = [raw]
         for separator in TAX_SEPARATORS:
             names = [part for name in names for part in name.split(separator)]
@@ -1308,6 +1324,9 @@ class _Checker:
             rate = self.rate_named(sheet, line, name)
             if rate is not None and rate.id not in ids:
                 ids.append(rate.id)
+        if len(self.plan.problems) == before:
+            # Only a clean cell is remembered, so each bad one is reported.
+            self._rate_cells[raw] = tuple(ids)
         return tuple(ids)
 
     def rate_named(self, sheet: _Sheet, line: int, name: str) -> TaxRate | None:
@@ -1347,9 +1366,8 @@ class _Checker:
         seen: dict[str, int] = {}
         repeats: dict[tuple[str, date, int], int] = {}
         methods_unknown: set[str] = set()
-        for line, cells in sheet.table.rows:
+        for line, cells in sheet.rows:
             self.progress.advance(1)
-            sheet.check_width(line, cells)
             before = len(plan.problems)
             invoice_ext = sheet.get(cells, "invoice_id")
             raw_date, raw_amount = sheet.get(cells, "date"), sheet.get(cells, "amount")
@@ -1571,23 +1589,38 @@ def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield rows[start : start + size]
 
 
-def _insert_returning(session: Session, table, rows: Sequence[dict], key: str):
-    """Insert ``rows`` and return (``key`` value, new id) in the rows' order."""
-    statement = insert(table).returning(
-        table.c.id, table.c[key], sort_by_parameter_order=True
+def _ids_by_external_id(
+    session: Session, model, workspace_id: int, external_ids: Sequence[str]
+) -> dict[str, int]:
+    """The ids of rows just inserted, found by their external ids.
+
+    Plain multi-row inserts and one look-up per chunk: SQLite returns no ids
+    from a multi-row insert in a guaranteed order, and inserting row by row
+    to learn them is ten times slower.
+    """
+    rows = session.execute(
+        select(model.external_id, model.id).where(
+            model.workspace_id == workspace_id,
+            model.external_id.in_(list(external_ids)),
+        )
     )
-    return session.execute(statement, list(rows)).all()
+    return {ext: new_id for ext, new_id in rows}
 
 
 def _insert_clients(
     session: Session, rows: list[dict[str, Any]], progress: Progress
 ) -> dict[str, int]:
     ids: dict[str, int] = {}
-    for chunk in _chunks(rows):
-        for new_id, ext in _insert_returning(
-            session, Client.__table__, chunk, "external_id"
-        ):
-            ids[ext] = new_id
+    for chunk in _chunks(rows, LOOKUP_CHUNK):
+        session.execute(insert(Client.__table__), list(chunk))
+        ids.update(
+            _ids_by_external_id(
+                session,
+                Client,
+                chunk[0]["workspace_id"],
+                [row["external_id"] for row in chunk],
+            )
+        )
         progress.advance(len(chunk))
     return ids
 
@@ -1603,7 +1636,7 @@ def _insert_invoices(
     zone = clock.zone(workspace)
     now = clock.now_utc()
     ids: dict[str, int] = {}
-    for chunk in _chunks(plan.invoices, CHUNK // 4):
+    for chunk in _chunks(plan.invoices, LOOKUP_CHUNK):
         rows = []
         for invoice in chunk:
             # History has no moment of issue; the start of its issue date
@@ -1630,8 +1663,10 @@ def _insert_invoices(
                     "external_id": invoice.external_id,
                 }
             )
-        returned = _insert_returning(session, Invoice.__table__, rows, "external_id")
-        chunk_ids = {ext: new_id for new_id, ext in returned}
+        session.execute(insert(Invoice.__table__), rows)
+        chunk_ids = _ids_by_external_id(
+            session, Invoice, plan.workspace_id, [i.external_id for i in chunk]
+        )
         ids.update(chunk_ids)
         _insert_lines(session, chunk, chunk_ids)
         taxes = [
@@ -1687,13 +1722,19 @@ def _insert_lines(
                 }
             )
             rates.append(line.rate_ids)
-    table = InvoiceLine.__table__
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    line_ids = session.scalars(statement, rows).all()
+    session.execute(insert(InvoiceLine.__table__), rows)
+    line_ids = {
+        (invoice_id, position): line_id
+        for line_id, invoice_id, position in session.execute(
+            select(InvoiceLine.id, InvoiceLine.invoice_id, InvoiceLine.position).where(
+                InvoiceLine.invoice_id.in_(list(ids.values()))
+            )
+        )
+    }
     links = [
-        {"line_id": line_id, "tax_rate_id": rate_id}
-        for line_id, rate_ids in zip(line_ids, rates, strict=True)
-        for rate_id in rate_ids
+        {"line_id": line_ids[(row["invoice_id"], row["position"])], "tax_rate_id": r}
+        for row, rate_ids in zip(rows, rates, strict=True)
+        for r in rate_ids
     ]
     if links:
         session.execute(insert(InvoiceLineTax.__table__), links)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import gettext as _
 
@@ -38,6 +39,7 @@ _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _CURRENCY_EDGES = re.compile(r"^(?:[€$£¥]|[A-Z]{3}|US\$)\s*|\s*(?:[€$£¥]|[A-Z]{3})$")
 _BLANKS = re.compile(r"[\s\u00a0\u202f]+")
 _NUMBER_BODY = re.compile(r"^[0-9.,]*[0-9][0-9.,]*$")
+_SIMPLE_NUMBER = re.compile(r"(-?)(\d+)(?:[.,](\d{1,2}|\d{4,}))?")
 _ISO_DATE = re.compile(
     r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
@@ -149,6 +151,7 @@ def sniff_delimiter(text: str, score: Callable[[list[str]], int]) -> str:
     return best
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """``text`` lower-cased, without accents and with single spaces.
 
@@ -173,6 +176,12 @@ def parse_number(text: str, decimal: str | None = None) -> Decimal:
     formed ("12.34,5" is refused).
     """
     shown = text.strip()
+    simple = _SIMPLE_NUMBER.fullmatch(shown)
+    if simple:
+        # Most cells: digits, perhaps a sign and one mark with one, two or
+        # four or more decimals, which no convention reads as thousands.
+        sign, whole, fraction = simple.groups()
+        return Decimal(f"{sign}{whole}.{fraction}" if fraction else sign + whole)
     value = _CURRENCY_EDGES.sub("", shown.replace("\u2212", "-")).strip()
     sign = ""
     if value[:1] in ("+", "-"):

@@ -50,10 +50,14 @@ def write(out: Path, lines: int, seed: int = 7) -> None:
         return handle, csv.writer(handle, delimiter=";")
 
     handle, writer = opened("clientes.csv")
-    writer.writerow(["id externo", "nombre", "empresa", "NIF", "región", "estado"])
+    writer.writerow(
+        ["id externo", "nombre", "empresa", "NIF", "dirección fiscal", "IBAN"]
+        + ["región", "estado"]
+    )
     for n in range(1, clients + 1):
         writer.writerow(
             [f"C{n:05d}", f"Cliente nº {n}", f"Empresa Ñandú {n} S.L.", "B12345674"]
+            + [f"Calle Mayor {n}, 28013 Madrid", f"ES91 2100 0418 4502 {n:08d}"]
             + ["ES", "activo"]
         )
     handle.close()
@@ -65,7 +69,9 @@ def write(out: Path, lines: int, seed: int = 7) -> None:
         + ["tipo", "concepto", "cantidad", "precio unitario", "impuestos"]
         + ["descuento línea %", "total"]
     )
-    pay_writer.writerow(["id factura", "fecha de cobro", "importe", "forma de pago"])
+    pay_writer.writerow(
+        ["id factura", "fecha de cobro", "importe", "forma de pago", "referencia"]
+    )
     first = date(2019, 1, 1)
     for n in range(1, invoices + 1):
         issued = first + timedelta(days=n * 2200 // invoices)
@@ -103,6 +109,7 @@ def write(out: Path, lines: int, seed: int = 7) -> None:
             paid_on = issued + timedelta(days=rng.randint(5, 60))
             pay_writer.writerow(
                 [f"F{n:06d}", f"{paid_on:%d/%m/%Y}", spanish(total), "transferencia"]
+                + [f"TRF {paid_on:%Y%m%d} factura {n}"]
             )
     handle.close()
     pays.close()
