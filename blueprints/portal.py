@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clientflow_plugin import portal
-from clientflow_plugin.access import require_enabled_workspace
+from clientflow_plugin.access import manage_need, require_enabled_workspace
 from clientflow_plugin.models import (
     Client,
     Invoice,
@@ -34,7 +34,13 @@ from clientflow_plugin.models import (
     Project,
 )
 from clientflow_plugin.pdf import document_context, filename_of, render_invoice_pdf
-from host_stub.sdk import current_member, current_user, current_workspace, db
+from host_stub.sdk import (
+    current_member,
+    current_user,
+    current_workspace,
+    db,
+    has_need,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +102,10 @@ def invoice(token: str):
     """The one invoice of a portal link, branded with the agency's name."""
     row = _link_or_404(token)
     found = db.session.get(Invoice, row.invoice_id)
-    portal.mark_opened(row)
+    # "Last opened" tells the owner the client looked; the owner's own
+    # previews would only blur that.
+    if not has_need(manage_need(current_workspace.id)):
+        portal.mark_opened(row)
     return render_template(
         "clientflow/portal/invoice.html",
         pdf_url=url_for(".invoice_pdf", token=token),

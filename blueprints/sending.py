@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -21,6 +22,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -41,6 +43,12 @@ INVOICE_PAGE = "clientflow.billing.invoice"
 def portal_links(invoice: Invoice) -> list[PortalToken]:
     """The live portal links of ``invoice``, for the invoice actions partial."""
     return portal.links_of(invoice)
+
+
+@bp.app_template_global("clientflow_local_date")
+def local_date(moment: datetime) -> str:
+    """The calendar date of ``moment`` in the workspace's zone, for the reader."""
+    return format_date(moment, "medium")
 
 
 @bp.after_request

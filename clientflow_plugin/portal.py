@@ -52,7 +52,10 @@ class LinkExpired(Exception):
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    # Signed with SECRET_KEY; Flask's SECRET_KEY_FALLBACKS still verify, so
+    # rotating the secret does not end every link already sent.
+    fallbacks = list(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
+    return URLSafeSerializer([*fallbacks, current_app.config["SECRET_KEY"]], salt=SALT)
 
 
 def link_days(workspace_id: int) -> int:

@@ -94,6 +94,17 @@ def test_link_signed_with_another_key_is_404(app, workspace, invoice):
     assert response.status_code == 404
 
 
+def test_link_survives_a_secret_rotation_with_fallbacks(app, workspace, invoice):
+    token, _ = new_link(invoice)
+    app.config.update(SECRET_KEY="rotated-secret", SECRET_KEY_FALLBACKS=["test-secret"])
+    try:
+        response = portal_get(app, workspace, token)
+    finally:
+        app.config.update(SECRET_KEY="test-secret", SECRET_KEY_FALLBACKS=[])
+
+    assert response.status_code == 200
+
+
 def test_made_up_link_is_404(app, workspace, invoice):
     response = portal_get(app, workspace, "not-a-token")
 
@@ -257,6 +268,15 @@ def test_opening_a_link_records_when_it_was_opened(app, workspace, invoice):
 
     db.session.expire_all()
     assert db.session.get(PortalToken, row.id).last_opened_at is not None
+
+
+def test_owner_preview_does_not_count_as_opened(app, workspace, invoice, owner_client):
+    token, row = new_link(invoice)
+
+    owner_client.get(f"/w/{workspace.slug}/portal/i/{token}")
+
+    db.session.expire_all()
+    assert db.session.get(PortalToken, row.id).last_opened_at is None
 
 
 def test_links_of_lists_only_live_links(app, workspace, invoice):
