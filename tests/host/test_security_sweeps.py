@@ -38,6 +38,7 @@ from tests.api.factories import (
     make_project,
     make_rate,
 )
+from tests.clientflow import recurring_factories
 from tests.conftest import make_app
 
 NO_BODY = {"HEAD", "OPTIONS"}
@@ -88,6 +89,8 @@ def fill(workspace, owner) -> dict[str, int]:
     line = db.session.scalar(
         select(InvoiceLine).where(InvoiceLine.invoice_id == draft.id)
     )
+    template = recurring_factories.make_template(workspace, client)
+    pack = recurring_factories.make_pack(workspace, client, template_id=template.id)
     return {
         "client_id": client.id,
         "project_id": project.id,
@@ -99,6 +102,8 @@ def fill(workspace, owner) -> dict[str, int]:
         "reason_id": reason.id,
         "token_id": token.id,
         "issued_invoice_id": invoice.id,
+        "template_id": template.id,
+        "pack_id": pack.id,
     }
 
 
