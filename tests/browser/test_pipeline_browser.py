@@ -1,0 +1,148 @@
+"""The pipeline board in a real browser: dragging, the form without JS, phones."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import select
+
+from clientflow_plugin.demo_data.pipeline import seed
+from clientflow_plugin.models import Opportunity, Stage, StageChange
+from host_stub.extensions import db
+from tests.clientflow.pipeline_factories import add_client, add_opportunity
+from tests.conftest import save_screenshot
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    """Check CSRF tokens as production does, so the script must send one."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+def board_url(live_server_url, workspace) -> str:
+    return f"{live_server_url}/w/{workspace.slug}/clientflow/pipeline/"
+
+
+def card(page, stage: str, opportunity_id: int):
+    return page.locator(
+        f'[data-stage-list][data-stage="{stage}"] .cf-opp[data-id="{opportunity_id}"]'
+    )
+
+
+def test_dragging_a_card_to_negotiation_keeps_it_there_after_reload(
+    page, browser_login, owner, workspace, live_server_url, csrf_on
+):
+    dragged = add_opportunity(
+        workspace, Stage.PROPOSAL, title="Online shop", value_minor=8_000_00
+    )
+    add_opportunity(workspace, Stage.NEGOTIATION, title="Brand refresh")
+    browser_login(page, owner)
+    page.goto(board_url(live_server_url, workspace))
+    target = page.locator('[data-stage-list][data-stage="negotiation"]')
+
+    with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
+        card(page, "proposal", dragged.id).drag_to(target)
+    page.wait_for_selector("#board-status:not(:empty)")
+    negotiation = page.locator('[data-column="negotiation"]')
+
+    assert moved.value.status == 200
+    assert negotiation.locator("[data-count]").inner_text() == "2"
+    page.reload()
+    assert card(page, "negotiation", dragged.id).count() == 1
+    assert card(page, "proposal", dragged.id).count() == 0
+    db.session.expire_all()
+    change = db.session.scalars(
+        select(StageChange)
+        .where(StageChange.opportunity_id == dragged.id)
+        .order_by(StageChange.id.desc())
+    ).first()
+    assert (change.from_stage, change.to_stage, change.user_id) == (
+        "proposal",
+        "negotiation",
+        owner.id,
+    )
+
+
+def test_dropping_a_card_on_lost_opens_the_reason_form(
+    page, browser_login, owner, workspace, live_server_url, csrf_on
+):
+    dragged = add_opportunity(workspace, Stage.NEGOTIATION, title="Yoga app")
+    browser_login(page, owner)
+    page.goto(board_url(live_server_url, workspace))
+    lost = page.locator('[data-stage-list][data-stage="lost"]')
+    lost.scroll_into_view_if_needed()
+
+    card(page, "negotiation", dragged.id).drag_to(lost)
+    page.wait_for_url(f"**/pipeline/{dragged.id}/lost")
+
+    assert page.locator("legend").inner_text() == "Why was it lost?"
+    db.session.expire_all()
+    assert db.session.get(Opportunity, dragged.id).stage == "negotiation"
+
+
+def test_the_move_form_works_without_javascript(
+    browser, browser_login, owner, workspace, live_server_url, csrf_on
+):
+    opportunity = add_opportunity(workspace, Stage.PROPOSAL, title="No script")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    browser_login(page, owner)
+    page.goto(board_url(live_server_url, workspace))
+
+    item = card(page, "proposal", opportunity.id)
+    item.locator("summary").click()
+    item.locator("select[name=stage]").select_option("negotiation")
+    item.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+    assert card(page, "negotiation", opportunity.id).count() == 1
+    context.close()
+
+
+def demo_workspace(workspace):
+    for name, company in (
+        ("Lucía Fernández", "Panadería La Espiga"),
+        ("Jorge Ramírez", "Ramírez Arquitectos"),
+        ("Ana Costa", "Costa Surf School"),
+    ):
+        add_client(workspace, name=name, company=company)
+    seed(workspace, random.Random(2026))
+
+
+PAGES = {
+    "board": "",
+    "new": "new",
+    "follow-ups": "follow-ups",
+    "lost-report": "lost-report?preset=last_12_months",
+    "lost-reasons": "lost-reasons",
+}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_pipeline_pages_fit_the_screen(
+    page, browser_login, owner, workspace, live_server_url, width
+):
+    demo_workspace(workspace)
+    lost, open_one = (
+        db.session.scalars(
+            select(Opportunity.id).where(Opportunity.stage == stage)
+        ).first()
+        for stage in (Stage.LOST, Stage.NEGOTIATION)
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, owner)
+    base = board_url(live_server_url, workspace)
+
+    for name, path in {
+        **PAGES,
+        "detail": str(lost),
+        "lost": f"{open_one}/lost",
+    }.items():
+        page.goto(base + path)
+        save_screenshot(page, f"pipeline-{name}-{width}")
+        # Only the board scrolls sideways, inside itself; the page never does.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, (name, overflow)
