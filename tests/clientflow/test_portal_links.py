@@ -9,7 +9,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from clientflow_plugin import portal
+from clientflow_plugin import invoices, portal
 from clientflow_plugin.clock import now_utc
 from clientflow_plugin.models import AuditEvent, PortalToken, Settings
 from host_stub.extensions import db
@@ -123,6 +123,28 @@ def test_revoked_link_is_404(app, workspace, invoice):
 
 def test_link_of_voided_invoice_is_404(app, workspace, invoice):
     token, _ = new_link(invoice)
+    invoices.void(invoice, reason="Wrong client", actor_id=None)
+    db.session.commit()
+
+    response = portal_get(app, workspace, token)
+
+    assert response.status_code == 404
+
+
+def test_voiding_revokes_the_invoices_links(app, workspace, invoice):
+    _token, row = new_link(invoice)
+
+    invoices.void(invoice, reason="Wrong client", actor_id=None)
+    db.session.commit()
+
+    db.session.expire_all()
+    assert db.session.get(PortalToken, row.id).revoked_at is not None
+
+
+def test_link_of_invoice_voided_behind_the_domains_back_is_404(app, workspace, invoice):
+    token, _ = new_link(invoice)
+    # A state changed outside ``invoices.void`` leaves the row unrevoked; the
+    # invoice's own state still closes the link.
     invoice.state = "void"
     db.session.commit()
 
