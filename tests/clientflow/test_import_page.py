@@ -201,6 +201,7 @@ def test_another_host_of_the_platform_can_run_the_import(
         client = login(other_host.test_client(), owner)
         response = client.post(URL + "run", data={"batch": batch, "decimal": ""})
         db.session.remove()
+        db.engine.dispose()
 
     assert response.status_code == 302
     assert count(Invoice) == 8
