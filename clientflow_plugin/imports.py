@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -58,7 +59,6 @@ from .models import (
 from .money import MAX_MINOR, MoneyError, exponent, format_money
 from .spreadsheets import (
     DELIMITERS,
-    AmbiguousNumber,
     ReadError,
     Table,
     decode,
@@ -164,6 +164,7 @@ class Column:
     aliases_text: str = ""
     required: bool = False
     max_length: int | None = None
+    multiline: bool = False
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -191,7 +192,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         C("email", "email", "e-mail, correo, correo electrónico", max_length=254),
         C("phone", "phone", "teléfono, tel, móvil, celular", max_length=50),
         C("website", "website", "web, sitio web, página web", max_length=300),
-        C("address", "address", "dirección, domicilio", max_length=500),
+        C(
+            "address",
+            "address",
+            "dirección, domicilio",
+            max_length=500,
+            multiline=True,
+        ),
         C(
             "tax_id",
             "tax id",
@@ -203,14 +210,22 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "billing address",
             "dirección de facturación, dirección fiscal, domicilio fiscal",
             max_length=1000,
+            multiline=True,
         ),
         C(
             "bank_details",
             "bank details",
             "iban, datos bancarios, cuenta bancaria, clabe",
             max_length=1000,
+            multiline=True,
         ),
-        C("billing_notes", "billing notes", "notas de facturación", max_length=2000),
+        C(
+            "billing_notes",
+            "billing notes",
+            "notas de facturación",
+            max_length=2000,
+            multiline=True,
+        ),
         C("region", "region", "región, zona", max_length=32),
         C("status", "status", "estado"),
     ),
@@ -234,6 +249,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "client external id",
             "client id, client, id cliente, cliente, código cliente",
             required=True,
+            max_length=100,
         ),
         C(
             "issue_date",
@@ -588,14 +604,24 @@ class _Sheet:
         return "" if position is None else cells[position]
 
     def text(self, line: int, cells: list[str], name: str) -> str:
-        """A text cell, reported when longer than its column allows."""
-        value = self.get(cells, name)
-        limit = self.columns[name].max_length
-        if limit is not None and len(value) > limit:
+        """A text cell, reported when too long or holding control characters."""
+        return self.checked(line, name, self.get(cells, name))
+
+    def checked(self, line: int, name: str, value: str) -> str:
+        """``value`` of the column ``name``, its length and characters checked."""
+        column = self.columns[name]
+        if column.max_length is not None and len(value) > column.max_length:
             self.problem(
                 line,
                 name,
-                _("Longer than %(max)d characters.", max=limit),
+                _("Longer than %(max)d characters.", max=column.max_length),
+            )
+        forbidden = _CONTROL_MULTILINE if column.multiline else _CONTROL
+        if forbidden.search(value):
+            self.problem(
+                line,
+                name,
+                _("Holds a control character or a line break it may not have."),
             )
         return value
 
@@ -640,6 +666,11 @@ class _Sheet:
         return normalised
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Multi-line fields keep their line breaks and tabs.
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _letter(position: int) -> str:
     """The spreadsheet letter of a column: 0 → A, 26 → AA."""
     letters = ""
@@ -681,6 +712,10 @@ def check(
         if sheet is not None:
             sheets[upload.kind] = sheet
 
+    # References into a file that could not be read are not reported one by
+    # one: the file's own problem says it all.
+    given = {upload.kind for upload in uploads}
+    checker.unread = {k for k in given if k not in sheets or not sheets[k].usable}
     total = sum(len(s.rows) for s in sheets.values() if s.usable)
     progress.begin(_("Checking"), total)
     checker.load_workspace()
@@ -728,8 +763,10 @@ class _Checker:
         self._rate_cells: dict[str, tuple[int, ...]] = {}
         # What the files define, by external id.
         self.file_clients: set[str] = set()
-        self.file_invoices: dict[str, tuple[int, str, int] | None] = {}
+        # (first line, state, total) of each invoice of the file
+        self.file_invoices: dict[str, tuple[int, str, int]] = {}
         self.bad_invoices: set[str] = set()
+        self.unread: set[str] = set()
 
     # files
 
@@ -814,9 +851,7 @@ class _Checker:
     def number(self, sheet: _Sheet, line: int, name: str, raw: str) -> Decimal | None:
         try:
             return parse_number(raw, self.decimal)
-        except AmbiguousNumber as exc:
-            sheet.problem(line, name, str(exc))
-        except ReadError as exc:
+        except ReadError as exc:  # ambiguous values too
             sheet.problem(line, name, str(exc))
         return None
 
@@ -1031,7 +1066,9 @@ class _Checker:
                     ),
                 )
         if client is not None and not (
-            client in self.file_clients or client in self.clients_in_db
+            client in self.file_clients
+            or client in self.clients_in_db
+            or "clients" in self.unread
         ):
             sheet.problem(
                 head.lines["client_id"],
@@ -1191,13 +1228,10 @@ class _Checker:
         return head
 
     def head_value(self, sheet: _Sheet, line: int, name: str, raw: str) -> Any:
-        if name == "number":
-            if len(raw) > 64:
-                sheet.problem(line, name, _("Longer than %(max)d characters.", max=64))
-                return None
-            return raw
-        if name == "client_id":
-            return raw
+        if name in ("number", "client_id"):
+            before = len(self.plan.problems)
+            value = sheet.checked(line, name, raw)
+            return value if len(self.plan.problems) == before else None
         if name in ("issue_date", "due_date"):
             return self.date(sheet, line, name, raw)
         if name == "currency":
@@ -1410,12 +1444,17 @@ class _Checker:
                 continue
 
             state, total, already = target
-            if state == InvoiceState.VOID:
-                sheet.problem(
-                    line,
-                    "invoice_id",
-                    _("Invoice %(id)s is void; it takes no payments.", id=invoice_ext),
+            if state != InvoiceState.ISSUED:
+                message = (
+                    _("Invoice %(id)s is void; it takes no payments.", id=invoice_ext)
+                    if state == InvoiceState.VOID
+                    else _(
+                        "Invoice %(id)s is a draft; only issued invoices take "
+                        "payments.",
+                        id=invoice_ext,
+                    )
                 )
+                sheet.problem(line, "invoice_id", message)
                 continue
             paid[invoice_ext] = paid.get(invoice_ext, already) + amount
             if paid[invoice_ext] > total:
@@ -1455,6 +1494,8 @@ class _Checker:
         planned = self.file_invoices.get(ext)
         if planned is not None:
             return planned[1], planned[2], 0
+        if "invoices" in self.unread:
+            return None
         sheet.problem(
             line,
             "invoice_id",

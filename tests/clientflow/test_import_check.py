@@ -5,10 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from clientflow_plugin import imports
+from clientflow_plugin import invoices as invoices_domain
 from clientflow_plugin.invoices import PAYMENT_METHODS
+from clientflow_plugin.models import Client
 from clientflow_plugin.spreadsheets import COMMA
+from host_stub.extensions import db
 from tests.clientflow.importing import (
     CLIENT_HEADER,
     INVOICE_HEADER,
@@ -292,6 +296,21 @@ def test_a_payment_on_a_void_invoice_is_reported(workspace):
     assert problems_of(plan) == [("payments.csv", 2, "invoice external id (A)")]
 
 
+def test_a_payment_for_a_draft_with_that_external_id_is_reported(workspace):
+    run_import(workspace, uploads(clients=CLIENTS))
+    client = db.session.scalar(sa.select(Client).where(Client.external_id == "C1"))
+    draft = invoices_domain.create_draft(workspace, client)
+    draft.external_id = "D1"
+    db.session.commit()
+
+    plan = check(
+        workspace, uploads(payments=payments(payment_row(invoice="D1", amount="1")))
+    )
+
+    assert problems_of(plan) == [("payments.csv", 2, "invoice external id (A)")]
+    assert "is a draft" in plan.problems[0].message
+
+
 def test_a_payment_for_an_unknown_invoice_is_reported(workspace):
     plan = plan_for(workspace, [invoice_row()], [payment_row(invoice="F404")])
 
@@ -415,3 +434,37 @@ def test_spanish_payment_methods_are_billing_methods(workspace, word, method):
 
 def test_every_method_word_names_a_billing_method():
     assert set(imports.METHOD_WORDS) == set(PAYMENT_METHODS)
+
+
+def test_references_into_an_unreadable_file_are_not_reported_one_by_one(workspace):
+    broken_clients = b"PK\x03\x04" + b"\x00" * 40
+    rows = [invoice_row("F1"), invoice_row("F2", "2024/002")]
+    files = uploads(broken_clients, invoices(*rows))
+
+    plan = check(workspace, files)
+
+    assert problems_of(plan) == [("clients.csv", 0, "")]
+
+
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [("Laura\nGómez", "name (B)"), ("Laura\x07", "name (B)")],
+)
+def test_control_characters_in_one_line_fields_are_reported(workspace, name, column):
+    data = csv_bytes(CLIENT_HEADER, [client_row("C1", name)])
+
+    plan = check(workspace, uploads(clients=data))
+
+    assert problems_of(plan) == [("clients.csv", 2, column)]
+
+
+def test_line_breaks_are_kept_in_addresses(workspace):
+    data = csv_bytes(
+        ["id", "nombre", "dirección de facturación"],
+        [["C1", "Laura", "Calle Mayor 1\n28013 Madrid"]],
+    )
+
+    plan = check(workspace, uploads(clients=data))
+
+    assert plan.problems == []
+    assert plan.clients[0]["billing_address"] == "Calle Mayor 1\n28013 Madrid"
