@@ -127,6 +127,10 @@ def _add_translation_directory(app: Flask, path: Path) -> None:
     if str(path) not in parts:
         parts.append(str(path))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(parts)
+    # Flask-Babel reads the setting once, in init_app; plugins add theirs later.
+    configured = app.extensions.get("babel")
+    if configured is not None and str(path) not in configured.translation_directories:
+        configured.translation_directories.append(str(path))
 
 
 def _select_locale() -> str | None:

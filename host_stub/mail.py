@@ -59,7 +59,10 @@ def send_mail(
                 smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD", ""))
             smtp.send_message(msg)
     except (smtplib.SMTPException, OSError) as exc:
-        logger.warning("mail to %d recipient(s) failed: %s", len(recipients), exc)
+        # The server's reply can quote addresses, so only its kind is logged.
+        logger.warning(
+            "mail to %d recipient(s) failed: %s", len(recipients), type(exc).__name__
+        )
         raise MailError(str(exc)) from exc
     logger.info("mail sent to %d recipient(s)", len(recipients))
     return msg["Message-ID"]

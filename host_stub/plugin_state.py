@@ -55,7 +55,7 @@ def set_enabled(
         plugin,
         "enabled" if enabled else "disabled",
         workspace.slug,
-        by.email if by else "cli",
+        f"user {by.id}" if by else "the command line",
     )
     return state
 

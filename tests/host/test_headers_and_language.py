@@ -44,3 +44,13 @@ def test_language_falls_back_to_browser(app):
     )
 
     assert "Iniciar sesión" in html
+
+
+def test_plugin_catalogue_is_loaded(app, owner, workspace, login):
+    owner.language = "es"
+    db.session.commit()
+    client = login(app.test_client(), owner)
+
+    html = client.get(f"/w/{workspace.slug}/clientflow/").get_data(as_text=True)
+
+    assert "Clientes activos" in html
