@@ -21,7 +21,15 @@ from clientflow_plugin import imports
 from clientflow_plugin.models import Client, Invoice, InvoiceState, Payment
 from host_stub.extensions import db
 from scripts.import_bench_files import write as write_history
-from tests.clientflow.importing import EXAMPLES, example_uploads, run_import
+from tests.clientflow.importing import (
+    CLIENT_HEADER,
+    EXAMPLES,
+    client_row,
+    csv_bytes,
+    example_uploads,
+    run_import,
+    uploads,
+)
 
 INVOICES_URL = "/w/acme/clientflow/billing/invoices"
 
@@ -131,8 +139,61 @@ def test_the_invoices_page_groups_imported_invoices_by_status(owner_client, work
 
 # -- the clients ---------------------------------------------------------------
 
+CLIENTS_URL = "/w/acme/clientflow/clients/"
 
-def test_every_client_of_the_file_is_stored_with_its_details(workspace):
+
+def client_cards(response) -> dict[str, tuple[str, str]]:
+    """Name → (company, billed to date) of each card on the clients page."""
+    cards = {}
+    for card in re.findall(
+        r'<li class="card cf-client-card.*?</li>', response.text, re.S
+    ):
+        name = re.search(r"<h2><a [^>]*>(.*?)</a></h2>", card, re.S).group(1)
+        company = re.search(r'<p class="muted">(.*?)</p>', card, re.S).group(1)
+        billed = re.search(r'<dd class="cf-revenue">(.*?)</dd>', card, re.S).group(1)
+        cards[html.unescape(name)] = (html.unescape(company), html.unescape(billed))
+    return cards
+
+
+def test_the_clients_page_shows_each_client_billed_as_the_files_say(
+    owner_client, workspace
+):
+    run_import(workspace, example_uploads())
+    names = {r["id externo"]: r for r in rows_of(EXAMPLES / "clients.csv")}
+    billed: dict[str, Decimal] = defaultdict(Decimal)
+    totals = {
+        r["id factura"]: (r["id cliente"], euros(r["total"]))
+        for r in rows_of(EXAMPLES / "invoices.csv")
+        if r["estado"] != "anulada"
+    }
+    for client, total in totals.values():
+        billed[client] += total
+
+    cards = client_cards(owner_client.get(CLIENTS_URL))
+
+    assert cards == {
+        row["nombre"]: (row["empresa"], f"€{billed[ext]:,.2f}")
+        for ext, row in names.items()
+    }
+    assert cards["Sofía Herrera"] == ("Herrera & Asociados Abogados", "€4,957.07")
+
+
+def test_markup_and_formulas_in_names_show_as_text_on_the_clients_page(
+    owner_client, workspace
+):
+    names = ["<img src=x onerror=alert(1)>", '=HYPERLINK("http://evil.example")']
+    data = csv_bytes(
+        CLIENT_HEADER, [client_row(f"C{n}", name) for n, name in enumerate(names)]
+    )
+    run_import(workspace, uploads(clients=data))
+
+    response = owner_client.get(CLIENTS_URL)
+
+    assert "<img src=x" not in response.text
+    assert set(client_cards(response)) == set(names)
+
+
+def test_every_client_of_the_file_is_stored_with_its_billing_details(workspace):
     run_import(workspace, example_uploads())
 
     stored = {
