@@ -14,6 +14,7 @@ from io import BytesIO
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -61,6 +62,9 @@ TEMPLATES = "clientflow/pipeline/"
 
 #: Form field of each domain error key where the two names differ.
 ERROR_FIELDS = {"value_minor": "value", "proposal": "proposal_file"}
+
+#: The clients area's page of one client, linked when that area is installed.
+CLIENT_ENDPOINT = "clientflow.clients.detail"
 
 #: Pages a move form may send the owner back to.
 RETURN_TO = {"board": "board", "detail": "detail", "follow_ups": "follow_ups"}
@@ -365,6 +369,9 @@ def detail(opportunity_id: int):
             c for c in move_form.stage.choices if c[0] != opportunity.stage
         ]
     follow_form = FollowUpForm(obj=opportunity)
+    client_url = None
+    if opportunity.client_id and CLIENT_ENDPOINT in current_app.view_functions:
+        client_url = url_for(CLIENT_ENDPOINT, client_id=opportunity.client_id)
     return render_template(
         TEMPLATES + "detail.html",
         opportunity=opportunity,
@@ -378,6 +385,7 @@ def detail(opportunity_id: int):
         move_form=move_form,
         follow_form=follow_form,
         can_convert=_can_convert(opportunity),
+        client_url=client_url,
     )
 
 

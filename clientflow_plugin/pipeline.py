@@ -1090,7 +1090,12 @@ def lost_report(workspace_id: int, start: date, end: date) -> LostReport:
             StageChange.opportunity_id,
             func.max(StageChange.id).label("change_id"),
         )
-        .where(StageChange.to_stage.in_([s.value for s in OPEN_STAGES]))
+        .where(
+            StageChange.to_stage.in_([s.value for s in OPEN_STAGES]),
+            # Only this report's opportunities: the history of every tenant
+            # is in the same table.
+            StageChange.opportunity_id.in_(select(Opportunity.id).where(*lost)),
+        )
         .group_by(StageChange.opportunity_id)
         .subquery()
     )

@@ -123,14 +123,14 @@ def seed(workspace, rng) -> None:
     prospects = list(PROSPECTS)
     rng.shuffle(prospects)
     free = iter(prospects)
-    linked = rng.sample(range(len(PLAN)), k=min(len(clients), 5))
+    chosen = rng.sample(list(clients), k=min(len(clients), 5))
+    linked = rng.sample(range(len(PLAN)), k=len(chosen))
 
     for index, final in enumerate(PLAN):
         path = _path_to(final, rng)
         created_on = today - timedelta(days=rng.randint(20, 150))
-        fields = _prospect_fields(index, linked, clients, free, rng)
+        fields = _prospect_fields(index, linked, chosen, free, rng)
         value = rng.randrange(1_500, 42_000, 250) * 10 ** exponent(workspace.currency)
-        reached_proposal = Stage.PROPOSAL in path or final == Stage.NEGOTIATION
         opportunity = pipeline.create_opportunity(
             workspace,
             actor_id=owner_id,
@@ -138,16 +138,20 @@ def seed(workspace, rng) -> None:
             value_minor=value,
             next_step=rng.choice(NEXT_STEPS) if final in OPEN_STAGES else "",
             next_follow_up=_follow_up(final, today, rng),
-            proposal_url=(
-                f"https://proposals.example/{workspace.slug}/{index + 1:03d}"
-                if reached_proposal
-                else ""
-            ),
             notes="Met at the chamber of commerce breakfast." if index == 4 else "",
             at=_moment(workspace, created_on, rng),
             **fields,
         )
-        _walk(workspace, opportunity, path, created_on, today, reasons, rng, owner_id)
+        days = _walk(
+            workspace, opportunity, path, created_on, today, reasons, rng, owner_id
+        )
+        if Stage.PROPOSAL in days:
+            pipeline.update_opportunity(
+                opportunity,
+                actor_id=owner_id,
+                proposal_url=f"https://proposals.example/{workspace.slug}/{index + 1}",
+                proposal_sent_on=days[Stage.PROPOSAL],
+            )
         if final in OPEN_STAGES and rng.random() < 0.3:
             # The owner's own estimate, kept across later moves.
             pipeline.update_opportunity(
@@ -155,9 +159,6 @@ def seed(workspace, rng) -> None:
                 actor_id=owner_id,
                 probability=min(95, opportunity.probability + rng.choice((5, 10))),
             )
-        if reached_proposal and opportunity.proposal_sent_on is not None:
-            sent = created_on + timedelta(days=rng.randint(5, 15))
-            opportunity.proposal_sent_on = min(sent, today)
     db.session.commit()
 
 
@@ -198,11 +199,13 @@ def _follow_up(final: Stage, today, rng):
 
 
 def _walk(workspace, opportunity, path, created_on, today, reasons, rng, owner_id):
-    """Move the opportunity along ``path`` on past dates, then close it."""
-    days = (today - created_on).days
+    """Move the opportunity along ``path`` on past dates; the day of each stage."""
+    span = (today - created_on).days
     steps = len(path) - 1
+    days = {path[0]: created_on}
     for number, stage in enumerate(path[1:], start=1):
-        day = created_on + timedelta(days=days * number // (steps + 1))
+        day = created_on + timedelta(days=span * number // (steps + 1))
+        days[stage] = day
         kwargs: dict = {}
         if stage == Stage.LOST:
             reason = rng.choice(reasons)
@@ -220,3 +223,4 @@ def _walk(workspace, opportunity, path, created_on, today, reasons, rng, owner_i
             at=_moment(workspace, day, rng),
             **kwargs,
         )
+    return days

@@ -134,11 +134,14 @@ def test_pipeline_pages_fit_the_screen(
     browser_login(page, owner)
     base = board_url(live_server_url, workspace)
 
-    for name, path in {
+    pages = {
         **PAGES,
         "detail": str(lost),
         "lost": f"{open_one}/lost",
-    }.items():
+        "won": f"{open_one}/won",
+        "edit": f"{open_one}/edit",
+    }
+    for name, path in pages.items():
         page.goto(base + path)
         save_screenshot(page, f"pipeline-{name}-{width}")
         # Only the board scrolls sideways, inside itself; the page never does.
