@@ -83,72 +83,56 @@ LOOKUP_CHUNK = 500
 QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 TAX_SEPARATORS = (";", "|")
 
-#: Words for each of billing's payment methods, folded.
-METHOD_WORDS = {
-    "transfer": (
-        "transfer",
-        "bank transfer",
-        "wire",
-        "sepa",
-        "transferencia",
-        "transferencia bancaria",
-        "spei",
-    ),
-    "card": ("card", "credit card", "debit card", "tarjeta", "tarjeta de credito"),
-    "cash": ("cash", "efectivo", "contado", "metalico"),
-    "cheque": ("cheque", "check", "talon", "pagare"),
-    "direct_debit": (
-        "direct debit",
-        "direct_debit",
-        "domiciliacion",
-        "domiciliacion bancaria",
-        "recibo",
-        "recibo domiciliado",
-    ),
-    "other": ("other", "otro", "otros"),
-}
-_METHOD_OF = {alias: code for code, names in METHOD_WORDS.items() for alias in names}
 
-_CLIENT_STATUS = {
-    ClientStatus.ACTIVE: ("active", "activo", "activa", "alta"),
-    ClientStatus.INACTIVE: ("inactive", "inactivo", "inactiva", "baja"),
-    ClientStatus.PROSPECT: ("prospect", "prospecto", "potencial", "lead"),
+def _words(table: dict[Any, str]) -> dict[str, Any]:
+    """Folded word → value, from {value: "word, word, ..."}."""
+    return {
+        fold(word): value
+        for value, words in table.items()
+        for word in words.split(",")
+        if word.strip()
+    }
+
+
+#: The words of a file for each of billing's payment methods.
+METHOD_WORDS = {
+    "transfer": "transfer, bank transfer, wire, sepa, spei, transferencia, "
+    "transferencia bancaria",
+    "card": "card, credit card, debit card, tarjeta, tarjeta de crédito",
+    "cash": "cash, efectivo, contado, metálico",
+    "cheque": "cheque, check, talón, pagaré",
+    "direct_debit": "direct debit, domiciliación, domiciliación bancaria, recibo, "
+    "recibo domiciliado",
+    "other": "other, otro, otros",
 }
-_STATUS_OF = {alias: code for code, names in _CLIENT_STATUS.items() for alias in names}
+_METHOD_OF = _words(METHOD_WORDS)
+
+_STATUS_OF = _words(
+    {
+        ClientStatus.ACTIVE: "active, activo, activa, alta",
+        ClientStatus.INACTIVE: "inactive, inactivo, inactiva, baja",
+        ClientStatus.PROSPECT: "prospect, prospecto, potencial, lead",
+    }
+)
 
 # Paid, pending and overdue are derived from payments and due dates, so a file
 # that says so holds an issued invoice.
-_INVOICE_STATE = {
-    InvoiceState.ISSUED: (
-        "issued",
-        "emitida",
-        "emitido",
-        "paid",
-        "pagada",
-        "cobrada",
-        "pending",
-        "pendiente",
-        "overdue",
-        "vencida",
-    ),
-    InvoiceState.VOID: (
-        "void",
-        "voided",
-        "cancelled",
-        "anulada",
-        "anulado",
-        "cancelada",
+_STATE_OF = _words(
+    {
+        InvoiceState.ISSUED: "issued, emitida, emitido, paid, pagada, cobrada, "
+        "pending, pendiente, overdue, vencida",
+        InvoiceState.VOID: "void, voided, cancelled, anulada, anulado, cancelada, "
         "rectificada",
-    ),
-}
-_STATE_OF = {alias: code for code, names in _INVOICE_STATE.items() for alias in names}
+    }
+)
 
-_LINE_KIND = {
-    LineKind.HOURS: ("hours", "hour", "h", "horas", "hora"),
-    LineKind.PRODUCT: ("product", "products", "producto", "productos", "articulo"),
-    LineKind.SERVICE: ("service", "services", "servicio", "servicios"),
-}
-_KIND_OF = {alias: code for code, names in _LINE_KIND.items() for alias in names}
+_KIND_OF = _words(
+    {
+        LineKind.HOURS: "hours, hour, h, horas, hora",
+        LineKind.PRODUCT: "product, products, producto, productos, artículo",
+        LineKind.SERVICE: "service, services, servicio, servicios",
+    }
+)
 
 
 @dataclass(frozen=True)
