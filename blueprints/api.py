@@ -16,16 +16,17 @@ from functools import cache
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from clientflow_plugin import clients, clock, invoices
-from clientflow_plugin.models import Client, Invoice
+from clientflow_plugin import clients, clock, invoices, pipeline
+from clientflow_plugin.models import Client, Invoice, Opportunity
 from clientflow_plugin.money import MoneyError, to_minor
 from clientflow_plugin.schemas import clients as client_schemas
 from clientflow_plugin.schemas import invoices as invoice_schemas
+from clientflow_plugin.schemas import pipeline as pipeline_schemas
 from clientflow_plugin.schemas.common import MAX_ID, PageQuery
 from clientflow_plugin.schemas.openapi import (
     API_ENDPOINT_PREFIX,
@@ -640,3 +641,122 @@ def create_project(client_id: int) -> Response:
         raise _client_refusal(exc) from exc
     db.session.commit()
     return _answer(client_schemas.ProjectOut(), project, 201)
+
+
+# --- opportunities ----------------------------------------------------------------
+
+#: The pipeline's field names that the API calls differently.
+PIPELINE_FIELD_NAMES = {"value_minor": "value"}
+
+
+def _pipeline_refusal(exc: pipeline.PipelineError) -> ApiError:
+    db.session.rollback()
+    messages = {
+        PIPELINE_FIELD_NAMES.get(field, field): [message]
+        for field, message in exc.errors.items()
+    }
+    return ApiError(422, _("Some fields are not valid."), fields=messages)
+
+
+def _opportunity_or_404(opportunity_id: int) -> Opportunity:
+    opportunity = pipeline.get_opportunity(workspace().id, opportunity_id)
+    if opportunity is None:
+        raise NotFound()
+    return opportunity
+
+
+def _opportunity_answer(opportunity: Opportunity, status: int = 200) -> Response:
+    data = pipeline_schemas.opportunity_data(opportunity, workspace().currency)
+    return _answer(pipeline_schemas.OpportunityOut(), data, status)
+
+
+@bp.get("/opportunities")
+@documented(
+    Operation(
+        summary="List opportunities",
+        tag="opportunities",
+        query=pipeline_schemas.OpportunityListQuery,
+        response=pipeline_schemas.OpportunityPageOut,
+        description="By stage, then by place in the stage's column.",
+    )
+)
+def list_opportunities() -> Response:
+    query = read_query(pipeline_schemas.OpportunityListQuery())
+    ws = workspace()
+    stage_order = case(
+        {stage: index for index, stage in enumerate(pipeline_schemas.STAGES)},
+        value=Opportunity.stage,
+    )
+    statement = (
+        select(Opportunity)
+        .options(joinedload(Opportunity.client), joinedload(Opportunity.lost_reason))
+        .where(Opportunity.workspace_id == ws.id)
+        .order_by(stage_order, Opportunity.position, Opportunity.id)
+    )
+    if "stage" in query:
+        statement = statement.where(Opportunity.stage == query["stage"])
+    if "client_id" in query:
+        statement = statement.where(Opportunity.client_id == query["client_id"])
+    rows, envelope = paginate(statement, query)
+    envelope["items"] = [
+        pipeline_schemas.opportunity_data(row.Opportunity, ws.currency) for row in rows
+    ]
+    return _answer(pipeline_schemas.OpportunityPageOut(), envelope)
+
+
+@bp.get("/opportunities/<int:opportunity_id>")
+@documented(
+    Operation(
+        summary="Read an opportunity",
+        tag="opportunities",
+        response=pipeline_schemas.OpportunityOut,
+    )
+)
+def read_opportunity(opportunity_id: int) -> Response:
+    return _opportunity_answer(_opportunity_or_404(opportunity_id))
+
+
+@bp.post("/opportunities")
+@documented(
+    Operation(
+        summary="Create an opportunity in an open stage",
+        tag="opportunities",
+        body=pipeline_schemas.OpportunityIn,
+        response=pipeline_schemas.OpportunityOut,
+        status=201,
+    )
+)
+def create_opportunity() -> Response:
+    data = read_json(pipeline_schemas.OpportunityIn())
+    ws = workspace()
+    value = data.pop("value")
+    value_minor = 0 if value is None else _minor(value, "value", ws.currency)
+    try:
+        opportunity = pipeline.create_opportunity(
+            ws, actor_id=actor_id(), value_minor=value_minor, **data
+        )
+    except pipeline.PipelineError as exc:
+        raise _pipeline_refusal(exc) from exc
+    return _opportunity_answer(opportunity, 201)
+
+
+@bp.post("/opportunities/<int:opportunity_id>/stage")
+@documented(
+    Operation(
+        summary="Move an opportunity to a stage (lost needs a reason)",
+        tag="opportunities",
+        body=pipeline_schemas.StageMoveIn,
+        response=pipeline_schemas.OpportunityOut,
+        description="Won and lost close the opportunity; moving it back to an "
+        "open stage reopens it.",
+    )
+)
+def move_opportunity(opportunity_id: int) -> Response:
+    opportunity = _opportunity_or_404(opportunity_id)
+    data = read_json(pipeline_schemas.StageMoveIn())
+    stage = data.pop("stage")
+    try:
+        pipeline.move_stage(opportunity, stage, actor_id=actor_id(), **data)
+    except pipeline.PipelineError as exc:
+        raise _pipeline_refusal(exc) from exc
+    return _opportunity_answer(opportunity)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from .invoices import balance_expr, paid_totals, status_expr
 from .models import Client, Invoice, LostReason, Opportunity
 from .money import from_minor
+from .pipeline import weighted_minor
 
 #: First characters that make a spreadsheet app read a cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -282,10 +283,3 @@ def opportunities_csv(
             )
 
     return write_csv(OPPORTUNITY_HEADER, rows())
-
-
-def weighted_minor(value_minor: int, probability: int) -> int:
-    """The pipeline's weighted value of one opportunity."""
-    from .pipeline import weighted_minor as pipeline_weighted
-
-    return pipeline_weighted(value_minor, probability)

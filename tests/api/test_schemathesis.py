@@ -28,8 +28,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import select
 
 from clientflow_plugin.clock import today_in
+from clientflow_plugin.models import LostReason
+from host_stub.extensions import db
 from tests.api.factories import (
     make_client,
     make_invoice,
@@ -56,7 +59,8 @@ CHECKS = [
     ignored_auth,
 ]
 
-pytestmark = pytest.mark.schemathesis
+# Slow as well: a minute or two, so quick runs (-m "not slow") leave it out.
+pytestmark = [pytest.mark.schemathesis, pytest.mark.slow]
 
 
 @pytest.fixture
@@ -71,12 +75,20 @@ def existing_ids(workspace, owner) -> dict[str, list[int]]:
         make_invoice(workspace, clients[1], lines=[("2", 5000, rates[:1])]),
         make_invoice(workspace, clients[2], paid_minor=1000, issue_date=yesterday),
     ]
-    opportunities = [make_opportunity(workspace, client_id=clients[0].id)]
+    opportunities = [
+        make_opportunity(workspace, client_id=clients[0].id),
+        make_opportunity(workspace, stage="negotiation"),
+    ]
     return {
         "client_id": [c.id for c in clients],
         "project_id": [p.id for p in projects],
         "invoice_id": [i.id for i in invoices],
         "opportunity_id": [o.id for o in opportunities],
+        "lost_reason_id": list(
+            db.session.scalars(
+                select(LostReason.id).where(LostReason.workspace_id == workspace.id)
+            )
+        ),
     }
 
 
