@@ -234,7 +234,8 @@ def move(opportunity_id: int):
     if not form.validate_on_submit():
         message = _("Choose one of the pipeline's stages.")
         if _wants_json():
-            return jsonify(error=message, errors=form.errors), 400
+            errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+            return jsonify(error=message, errors=errors), 400
         flash(message, "error")
         return _back(opportunity, return_to)
 

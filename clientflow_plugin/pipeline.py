@@ -561,6 +561,12 @@ def _validate(
         # A client archived since it was linked stays linked; a new link
         # must name a current client of this workspace.
         if client is None or (client.archived and client.id != current_client_id):
+            if client is None:
+                logger.warning(
+                    "client %r refused for an opportunity of workspace %s",
+                    client_id,
+                    workspace_id,
+                )
             errors["client_id"] = _l("Choose a client of this workspace.")
         else:
             clean["client_id"] = client.id
@@ -943,6 +949,10 @@ def _check_lost_reason(
             )
         )
     if reason is None:
+        if reason_id is not None:
+            logger.warning(
+                "lost reason %r refused in workspace %s", reason_id, workspace_id
+            )
         raise PipelineError(
             {"lost_reason_id": _l("Choose why the opportunity was lost.")}
         )
