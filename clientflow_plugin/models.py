@@ -206,11 +206,21 @@ class Invoice(db.Model):
         UniqueConstraint("workspace_id", "series", "number"),
         UniqueConstraint("workspace_id", "external_id"),
         UniqueConstraint("template_id", "period_index"),
+        # The dashboard adds totals up from these two without reading the
+        # table: by issue date (invoiced per month) and by due date (overdue).
         Index(
-            "ix_clientflow_invoices_ws_state_issue",
+            "ix_clientflow_invoices_ws_state_issue_total",
             "workspace_id",
             "state",
             "issue_date",
+            "total_minor",
+        ),
+        Index(
+            "ix_clientflow_invoices_ws_state_due_total",
+            "workspace_id",
+            "state",
+            "due_date",
+            "total_minor",
         ),
         Index("ix_clientflow_invoices_ws_client", "workspace_id", "client_id"),
         CheckConstraint("state in ('draft', 'issued', 'void')", name="state"),
@@ -320,7 +330,14 @@ class Payment(db.Model):
     __tablename__ = "clientflow_payments"
     __table_args__ = (
         UniqueConstraint("workspace_id", "external_id"),
-        Index("ix_clientflow_payments_ws_paid_on", "workspace_id", "paid_on"),
+        # Covers the dashboard's sums by payment date and its join to invoices.
+        Index(
+            "ix_clientflow_payments_ws_paid_on_amount",
+            "workspace_id",
+            "paid_on",
+            "amount_minor",
+            "invoice_id",
+        ),
         CheckConstraint("amount_minor > 0", name="positive"),
     )
 
