@@ -52,6 +52,9 @@ OPPORTUNITY_ENDPOINT = "clientflow.pipeline.detail"
 
 INVALID = 422
 
+#: Invoices listed on a client's page before "show all".
+INVOICES_SHOWN = 12
+
 
 def optional_url(endpoint: str, **values: Any) -> str | None:
     """The URL of ``endpoint`` when another area provides it, else None."""
@@ -127,7 +130,7 @@ def index():
         "clientflow/clients/index.html",
         page=page,
         filter_form=filter_form,
-        filtered=bool(kept),
+        filtered=bool(kept.keys() - {"sort"}),
         page_url=lambda number: url_for(".index", page=number, **kept),
     )
 
@@ -174,6 +177,8 @@ def detail(client_id: int):
     workspace = _workspace()
     client = _client_or_404(client_id)
     today = today_in(workspace)
+    invoices = domain.invoices_of(workspace.id, client.id, today=today)
+    all_invoices = request.args.get("invoices") == "all"
     return render_template(
         "clientflow/clients/detail.html",
         client=client,
@@ -182,7 +187,9 @@ def detail(client_id: int):
         ),
         projects=domain.projects_of(workspace.id, client.id),
         interactions=domain.interactions_of(workspace.id, client.id),
-        invoices=domain.invoices_of(workspace.id, client.id),
+        invoices=invoices[:INVOICES_SHOWN] if not all_invoices else invoices,
+        invoice_count=len(invoices),
+        all_invoices=all_invoices,
         opportunities=domain.opportunities_of(workspace.id, client.id),
         blockers=domain.deletion_blockers(workspace.id, client.id),
         project_form=ProjectForm(formdata=None),

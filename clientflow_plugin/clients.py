@@ -37,6 +37,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from host_stub.sdk import MailError, User, Workspace, db, send_mail
 
 from .clock import zone
+from .invoices import status_expr as invoice_status_expr
 from .models import (
     OPEN_STAGES,
     Client,
@@ -57,26 +58,34 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CLIENT_FIELDS",
+    "KNOWN_REGIONS",
     "CardPage",
     "ClientCard",
     "ClientInUseError",
     "ClientNotFound",
+    "InteractionRow",
+    "InvoiceRow",
     "MailError",
     "ValidationError",
     "add_interaction",
     "archive_client",
+    "clean_client_data",
     "client_cards",
     "client_figures",
     "create_client",
     "create_project",
     "delete_client",
     "deletion_blockers",
+    "fold",
+    "fold_sql",
     "get_client",
     "get_project",
+    "interaction_moment",
     "interactions_of",
     "invoices_of",
     "opportunities_of",
     "projects_of",
+    "regions_in_use",
     "send_message",
     "unarchive_client",
     "update_client",
@@ -990,19 +999,42 @@ def send_message(
 # What other areas hold about a client, read-only
 
 
-def invoices_of(workspace_id: int, client_id: int) -> list[Invoice]:
-    """The client's invoices: drafts first, then by issue date, newest first."""
-    return list(
-        db.session.scalars(
-            select(Invoice)
-            .where(Invoice.workspace_id == workspace_id, Invoice.client_id == client_id)
-            .order_by(
-                Invoice.issue_date.is_(None).desc(),
-                Invoice.issue_date.desc(),
-                Invoice.id.desc(),
-            )
+@dataclass(frozen=True)
+class InvoiceRow:
+    """An invoice of a client with its derived status (paid, pending, ...)."""
+
+    id: int
+    number: str | None
+    issue_date: date | None
+    due_date: date | None
+    total_minor: int
+    currency: str
+    status: str
+
+
+def invoices_of(workspace_id: int, client_id: int, *, today: date) -> list[InvoiceRow]:
+    """The client's invoices: drafts first, then by issue date, newest first.
+
+    The status follows billing's rules as of ``today`` in the workspace's zone.
+    """
+    rows = db.session.execute(
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.issue_date,
+            Invoice.due_date,
+            Invoice.total_minor,
+            Invoice.currency,
+            invoice_status_expr(today).label("status"),
         )
-    )
+        .where(Invoice.workspace_id == workspace_id, Invoice.client_id == client_id)
+        .order_by(
+            Invoice.issue_date.is_(None).desc(),
+            Invoice.issue_date.desc(),
+            Invoice.id.desc(),
+        )
+    ).all()
+    return [InvoiceRow(*row) for row in rows]
 
 
 def opportunities_of(workspace_id: int, client_id: int) -> list[Opportunity]:

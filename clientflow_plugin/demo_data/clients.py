@@ -8,6 +8,7 @@ pages. Dates count back from today, so the demo always looks recent.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -22,157 +23,47 @@ ACTIVE = ClientStatus.ACTIVE
 INACTIVE = ClientStatus.INACTIVE
 PROSPECT = ClientStatus.PROSPECT
 
-#: name, company, web domain, region, city, status, archived
-DEMO_CLIENTS = (
-    ("Lucía Fernández", "Panadería La Espiga", "laespiga", "ES", "Madrid", ACTIVE, 0),
-    ("Jorge Ramírez", "Ramírez Arquitectos", "ramirezarq", "MX", "CDMX", ACTIVE, 0),
-    ("Ana Costa", "Costa Surf School", "costasurf", "ES-CN", "Las Palmas", PROSPECT, 0),
-    ("Martín Sosa", "Bodega Los Andes", "losandes", "AR", "Mendoza", ACTIVE, 0),
-    (
-        "Valentina Rojas",
-        "Rojas & Asociados",
-        "rojasabogados",
-        "CL",
-        "Santiago",
-        ACTIVE,
-        0,
-    ),
-    ("Carlos Méndez", "Clínica Dental Sonrisa", "sonrisa", "ES", "Valencia", ACTIVE, 0),
-    ("Camila Torres", "Café Montaña", "cafemontana", "CO", "Medellín", ACTIVE, 0),
-    (
-        "Diego Herrera",
-        "Herrera Logística",
-        "herreralog",
-        "MX",
-        "Monterrey",
-        INACTIVE,
-        1,
-    ),
-    (
-        "Sofía Navarro",
-        "Navarro Interiorismo",
-        "navarrodeco",
-        "ES",
-        "Barcelona",
-        ACTIVE,
-        0,
-    ),
-    ("Mateo Vargas", "Vargas Motor", "vargasmotor", "PE", "Lima", PROSPECT, 0),
-    ("Isabel Moreno", "Hotel Boutique Alba", "hotelalba", "ES", "Sevilla", ACTIVE, 0),
-    ("Andrés Castillo", "Fintech Cóndor", "condorpay", "CO", "Bogotá", ACTIVE, 0),
-    (
-        "Paula Jiménez",
-        "Escuela de Idiomas Babel",
-        "babelidiomas",
-        "ES",
-        "Zaragoza",
-        INACTIVE,
-        0,
-    ),
-    (
-        "Tomás Aguirre",
-        "Cervecería Patagonia Sur",
-        "patagoniasur",
-        "AR",
-        "Bariloche",
-        ACTIVE,
-        0,
-    ),
-    ("Elena Ruiz", "Farmacia Ruiz", "farmaciaruiz", "ES", "Málaga", ACTIVE, 0),
-    ("Gabriel Peña", "Peña Fotografía", "penafoto", "UY", "Montevideo", PROSPECT, 0),
-    ("Daniela Ortiz", "Yoga Ananda", "yogaananda", "MX", "Guadalajara", ACTIVE, 0),
-    (
-        "Javier Domínguez",
-        "Domínguez Abogados",
-        "dominguezlegal",
-        "ES",
-        "Bilbao",
-        INACTIVE,
-        1,
-    ),
-    (
-        "Mariana Silva",
-        "Silva Cosmética Natural",
-        "silvanatural",
-        "CL",
-        "Valparaíso",
-        ACTIVE,
-        0,
-    ),
-    ("Álvaro Gil", "Gil Construcciones", "gilconstruye", "ES", "Murcia", ACTIVE, 0),
-    ("Renata Cruz", "Cruz Eventos", "cruzeventos", "MX", "Puebla", PROSPECT, 0),
-    ("Pablo Serrano", "Librería El Quijote", "elquijote", "ES", "Toledo", INACTIVE, 0),
-    ("Ximena Flores", "Flores Catering", "florescatering", "PE", "Arequipa", ACTIVE, 0),
-    (
-        "Íñigo Etxeberria",
-        "Etxeberria Sidrería",
-        "etxesidra",
-        "ES",
-        "San Sebastián",
-        ACTIVE,
-        0,
-    ),
-    ("Natalia Romero", "Romero Moda", "romeromoda", "AR", "Buenos Aires", ACTIVE, 0),
-    ("Sebastián Medina", "Medina Tech", "medinatech", "CO", "Cali", PROSPECT, 0),
-    (
-        "Carmen Delgado",
-        "Quesería Delgado",
-        "queseriadelgado",
-        "ES",
-        "Cáceres",
-        ACTIVE,
-        0,
-    ),
-    ("Emiliano Ríos", "Ríos Viajes", "riosviajes", "MX", "Cancún", INACTIVE, 1),
-    (
-        "Lorena Campos",
-        "Campos Veterinaria",
-        "camposvet",
-        "ES-CN",
-        "Tenerife",
-        ACTIVE,
-        0,
-    ),
-    (
-        "Nicolás Fuentes",
-        "Fuentes Inmobiliaria",
-        "fuentesinmo",
-        "CL",
-        "Concepción",
-        ACTIVE,
-        0,
-    ),
-    ("Beatriz Ibáñez", "Ibáñez Joyería", "ibanezjoyas", "ES", "Córdoba", PROSPECT, 0),
-    (
-        "Rodrigo Salazar",
-        "Salazar Café de Altura",
-        "salazarcafe",
-        "PE",
-        "Cusco",
-        ACTIVE,
-        0,
-    ),
-    (
-        "Florencia Acosta",
-        "Acosta Diseño",
-        "acostadiseno",
-        "UY",
-        "Punta del Este",
-        INACTIVE,
-        0,
-    ),
-    ("Hugo Martín", "Gimnasio Titán", "gymtitan", "ES", "Valladolid", ACTIVE, 0),
-    (
-        "Guadalupe León",
-        "León Artesanías",
-        "leonartesanias",
-        "MX",
-        "Oaxaca",
-        PROSPECT,
-        0,
-    ),
-    ("Raúl Cabrera", "Cabrera Náutica", "cabreranautica", "ES", "Palma", INACTIVE, 1),
-)
+#: One client a line: name | company | region | city | status, then "archived"
+#: for the clients the agency has archived.
+DEMO_CLIENTS = """
+Lucía Fernández | Panadería La Espiga | ES | Madrid | active
+Jorge Ramírez | Ramírez Arquitectos | MX | CDMX | active
+Ana Costa | Costa Surf School | ES-CN | Las Palmas | prospect
+Martín Sosa | Bodega Los Andes | AR | Mendoza | active
+Valentina Rojas | Rojas & Asociados | CL | Santiago | active
+Carlos Méndez | Clínica Dental Sonrisa | ES | Valencia | active
+Camila Torres | Café Montaña | CO | Medellín | active
+Diego Herrera | Herrera Logística | MX | Monterrey | inactive | archived
+Sofía Navarro | Navarro Interiorismo | ES | Barcelona | active
+Mateo Vargas | Vargas Motor | PE | Lima | prospect
+Isabel Moreno | Hotel Boutique Alba | ES | Sevilla | active
+Andrés Castillo | Fintech Cóndor | CO | Bogotá | active
+Paula Jiménez | Escuela de Idiomas Babel | ES | Zaragoza | inactive
+Tomás Aguirre | Cervecería Patagonia Sur | AR | Bariloche | active
+Elena Ruiz | Farmacia Ruiz | ES | Málaga | active
+Gabriel Peña | Peña Fotografía | UY | Montevideo | prospect
+Daniela Ortiz | Yoga Ananda | MX | Guadalajara | active
+Javier Domínguez | Domínguez Abogados | ES | Bilbao | inactive | archived
+Mariana Silva | Silva Cosmética Natural | CL | Valparaíso | active
+Álvaro Gil | Gil Construcciones | ES | Murcia | active
+Renata Cruz | Cruz Eventos | MX | Puebla | prospect
+Pablo Serrano | Librería El Quijote | ES | Toledo | inactive
+Ximena Flores | Flores Catering | PE | Arequipa | active
+Íñigo Etxeberria | Etxeberria Sidrería | ES | San Sebastián | active
+Natalia Romero | Romero Moda | AR | Buenos Aires | active
+Sebastián Medina | Medina Tech | CO | Cali | prospect
+Carmen Delgado | Quesería Delgado | ES | Cáceres | active
+Emiliano Ríos | Ríos Viajes | MX | Cancún | inactive | archived
+Lorena Campos | Campos Veterinaria | ES-CN | Tenerife | active
+Nicolás Fuentes | Fuentes Inmobiliaria | CL | Concepción | active
+Beatriz Ibáñez | Ibáñez Joyería | ES | Córdoba | prospect
+Rodrigo Salazar | Salazar Café de Altura | PE | Cusco | active
+Florencia Acosta | Acosta Diseño | UY | Punta del Este | inactive
+Hugo Martín | Gimnasio Titán | ES | Valladolid | active
+Guadalupe León | León Artesanías | MX | Oaxaca | prospect
+Raúl Cabrera | Cabrera Náutica | ES | Palma | inactive | archived
+"""
+
 
 PROJECT_NAMES = (
     "Rediseño de la web",
@@ -224,6 +115,12 @@ PHONE_PREFIX = {
 }
 
 
+def _ascii(text: str) -> str:
+    """Lower-case letters and digits only, for demo email and web addresses."""
+    plain = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in plain if c.isascii() and c.isalnum())
+
+
 def _tax_id(region: str, rng) -> str:
     digits = "".join(str(rng.randrange(10)) for _ in range(8))
     if region.startswith("ES"):
@@ -261,8 +158,12 @@ def seed(workspace, rng) -> None:
     owner_id = _owner_id(workspace)
     today = today_in(workspace)
     tz = zone(workspace)
-    for name, company, domain, region, city, status, archived in DEMO_CLIENTS:
-        first = name.split()[0].lower().translate(str.maketrans("áéíóúñ", "aeioun"))
+    for row in DEMO_CLIENTS.strip().splitlines():
+        name, company, region, city, status, *archived = (
+            cell.strip() for cell in row.split("|")
+        )
+        first = _ascii(name.split()[0])
+        domain = _ascii(company)
         billed = status != PROSPECT
         client = create_client(
             workspace.id,

@@ -10,6 +10,7 @@ from clientflow_plugin.models import (
     Interaction,
     Invoice,
     Opportunity,
+    Payment,
     Project,
 )
 from host_stub.extensions import db
@@ -57,6 +58,18 @@ def add_invoice(
     db.session.add(invoice)
     db.session.commit()
     return invoice
+
+
+def add_payment(invoice, amount_minor: int) -> Payment:
+    payment = Payment(
+        workspace_id=invoice.workspace_id,
+        invoice_id=invoice.id,
+        amount_minor=amount_minor,
+        paid_on=date(2026, 2, 1),
+    )
+    db.session.add(payment)
+    db.session.commit()
+    return payment
 
 
 def add_interaction(

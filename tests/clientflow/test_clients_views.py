@@ -19,10 +19,10 @@ from tests.clientflow.clients_factories import (
     add_invoice,
     add_many_clients,
     add_opportunity,
+    add_payment,
     add_project,
     utc,
 )
-from tests.conftest import make_app
 
 
 @pytest.fixture
@@ -263,26 +263,43 @@ def test_bad_edit_leaves_the_client_unchanged(owner_client, base, workspace):
     assert (client.name, client.company) == ("Lucía Fernández", "Panadería La Espiga")
 
 
-def test_form_without_csrf_token_is_refused(tmp_path, database_url, workspace, owner):
-    app = make_app(database_url, str(tmp_path), WTF_CSRF_ENABLED=True)
-    with app.test_client() as client:
-        login_page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)[1]
-        client.post(
-            "/login",
-            data={
-                "email": owner.email,
-                "password": "correct horse battery",
-                "csrf_token": token,
-            },
-        )
+def test_form_without_csrf_token_is_refused(app, owner_client, base, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
 
-        response = client.post(
-            f"/w/{workspace.slug}/clientflow/clients/new", data=valid_form()
-        )
+    response = owner_client.post(f"{base}/new", data=valid_form())
 
     assert response.status_code == 400
     assert count(Client) == 0
+
+
+def test_archive_without_csrf_token_is_refused(
+    app, owner_client, base, workspace, monkeypatch
+):
+    client = add_client(workspace)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+    response = owner_client.post(f"{base}/{client.id}/archive")
+
+    db.session.refresh(client)
+    assert response.status_code == 400
+    assert client.archived is False
+
+
+def test_archive_with_the_pages_csrf_token_works(
+    app, owner_client, base, workspace, monkeypatch
+):
+    client = add_client(workspace)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    page = owner_client.get(f"{base}/{client.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+
+    response = owner_client.post(
+        f"{base}/{client.id}/archive", data={"csrf_token": token}
+    )
+
+    db.session.refresh(client)
+    assert response.status_code == 302
+    assert client.archived is True
 
 
 # The client's page
@@ -300,7 +317,7 @@ def test_detail_shows_contact_billing_and_figures(owner_client, base, workspace)
         assert text in page
 
 
-def test_detail_lists_invoices_with_number_dates_total_and_state(
+def test_detail_lists_invoices_with_number_dates_total_and_status(
     owner_client, base, workspace
 ):
     client = add_client(workspace)
@@ -311,8 +328,42 @@ def test_detail_lists_invoices_with_number_dates_total_and_state(
 
     invoices = page.split('id="invoices"')[1].split("</section>")[0]
     assert "2026-0042" in invoices and "Jan 15, 2026" in invoices
-    assert "€1,210.00" in invoices and "Issued" in invoices
+    assert "€1,210.00" in invoices and "Feb 14, 2026" in invoices
     assert "Draft" in invoices and "€50.00" in invoices
+
+
+@pytest.mark.parametrize(
+    ("paid", "due_in_days", "status"),
+    [(1000, -30, "paid"), (400, -1, "overdue"), (0, 0, "pending")],
+)
+def test_detail_shows_each_invoices_derived_status(
+    owner_client, base, workspace, paid, due_in_days, status
+):
+    client = add_client(workspace)
+    invoice = add_invoice(client, 1000, number="2026-0001")
+    invoice.due_date = today_in(workspace) + timedelta(days=due_in_days)
+    if paid:
+        add_payment(invoice, paid)
+    db.session.commit()
+
+    page = owner_client.get(f"{base}/{client.id}").get_data(as_text=True)
+
+    assert f"cf-invoice-{status}" in page.split('id="invoices"')[1]
+
+
+def test_detail_shows_the_latest_invoices_and_links_to_all(
+    owner_client, base, workspace
+):
+    client = add_client(workspace)
+    for n in range(1, 15):
+        add_invoice(client, 1000, number=f"2026-{n:04d}", issue_date=date(2026, 1, n))
+
+    page = owner_client.get(f"{base}/{client.id}").get_data(as_text=True)
+    full = owner_client.get(f"{base}/{client.id}?invoices=all").get_data(as_text=True)
+
+    assert "2026-0014" in page and "2026-0002" not in page
+    assert "Show all 14 invoices" in page
+    assert "2026-0001" in full and "Show all" not in full
 
 
 def test_detail_lists_opportunities(owner_client, base, workspace):
