@@ -7,6 +7,7 @@ rounding is half-up to the minor unit. Floats are refused everywhere.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import (
@@ -15,6 +16,8 @@ from babel.numbers import (
     get_currency_precision,
     parse_decimal,
 )
+
+_TYPED_AMOUNT = re.compile(r"[+-]?(\d[\d.,]*|[.,]\d+)")
 
 #: The largest amount accepted anywhere, in minor units.
 MAX_MINOR = 10**13
@@ -71,6 +74,9 @@ def parse_amount(text: str, currency: str, locale: str = "en") -> int:
     cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "")
     if not cleaned:
         raise MoneyError("an amount is required")
+    # People type digits and separators; "1e9", "NaN" or "Infinity" are no amount.
+    if not _TYPED_AMOUNT.fullmatch(cleaned):
+        raise MoneyError(f"{text!r} is not an amount")
     try:
         value = parse_decimal(cleaned, locale=locale, strict=True)
     except NumberFormatError:

@@ -152,7 +152,10 @@ def admin_plugins():
         record = plugins.records.get(name)
         if record is None or record.failed:
             abort(404)
-        enable = request.form.get("action") == "enable"
+        action = request.form.get("action")
+        if action not in ("enable", "disable"):
+            abort(400)
+        enable = action == "enable"
         set_enabled(workspace, name, enable, current_user)
         flash(
             _(
