@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from clientflow_plugin import imports
-from clientflow_plugin.models import Client, Invoice, InvoiceState, Payment
+from clientflow_plugin import imports, metrics
+from clientflow_plugin.models import Client
 from host_stub.extensions import db
 from scripts.import_bench_files import write as write_history
 from tests.clientflow.importing import (
@@ -65,36 +65,26 @@ def spreadsheet_sums(folder: Path, names: dict[str, str], encoding: str):
     return dict(by_month), dict(by_client)
 
 
-def stored_sums(workspace):
-    """Collected per month and per client external id, as the database holds it."""
-    issued = (
-        sa.select(Payment.amount_minor, Payment.paid_on, Client.external_id)
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .join(Client, Client.id == Invoice.client_id)
-        .where(
-            Payment.workspace_id == workspace.id,
-            Invoice.state == InvoiceState.ISSUED.value,
-        )
-        .subquery()
+def dashboard_sums(workspace, years: range):
+    """Collected per month and per client external id, as the dashboard gives them.
+
+    Months come from the 12-month chart asked at the end of each year, so
+    every month of ``years`` is read once, empty ones as zero; clients from
+    the per-client shares of all time.
+    """
+    by_month = {}
+    for year in years:
+        for month in metrics.monthly_revenue(db.session, workspace, date(year, 12, 31)):
+            by_month[(month.year, month.month)] = Decimal(month.collected_minor) / 100
+    shares = metrics.client_shares(
+        db.session, workspace, metrics.Period(metrics.PeriodKey.ALL), top=100_000
     )
-    month = (
-        sa.func.to_char(issued.c.paid_on, "YYYY-MM")
-        if db.engine.dialect.name == "postgresql"
-        else sa.func.strftime("%Y-%m", issued.c.paid_on)
-    )
-    by_month = {
-        tuple(int(x) for x in key.split("-")): Decimal(total) / 100
-        for key, total in db.session.execute(
-            sa.select(month, sa.func.sum(issued.c.amount_minor)).group_by(month)
-        )
-    }
-    per_client = sa.select(
-        issued.c.external_id, sa.func.sum(issued.c.amount_minor)
-    ).group_by(issued.c.external_id)
+    external = dict(db.session.execute(sa.select(Client.id, Client.external_id)).all())
     by_client = {
-        ext: Decimal(total) / 100 for ext, total in db.session.execute(per_client)
+        external[share.client_id]: Decimal(share.collected_minor) / 100
+        for share in shares.clients
     }
-    return by_month, by_client
+    return {k: v for k, v in by_month.items() if v}, by_client, by_month
 
 
 def text_of(response) -> str:
@@ -215,22 +205,50 @@ def test_every_client_of_the_file_is_stored_with_its_billing_details(workspace):
     assert stored == expected
 
 
-# -- revenue, to the cent ------------------------------------------------------
+# -- the dashboard, to the cent ------------------------------------------------
+
+DASHBOARD_URL = "/w/acme/clientflow/"
 
 
-def test_revenue_per_month_and_client_equals_the_spreadsheet_sums(workspace):
+def test_dashboard_revenue_per_month_and_client_equals_the_spreadsheet_sums(
+    workspace,
+):
     run_import(workspace, example_uploads())
     names = {"invoices": "invoices.csv", "payments": "payments.csv"}
 
-    expected = spreadsheet_sums(EXAMPLES, names, "utf-8-sig")
+    by_month, by_client = spreadsheet_sums(EXAMPLES, names, "utf-8-sig")
+    shown_months, shown_clients, every_month = dashboard_sums(
+        workspace, range(2024, 2025)
+    )
 
-    assert expected[0] == {
+    assert by_month == {
         (2024, 2): Decimal("1382.43"),
         (2024, 3): Decimal("2340.87"),
         (2024, 4): Decimal("3456.00"),
         (2024, 5): Decimal("600.00"),
     }
-    assert stored_sums(workspace) == expected
+    assert (shown_months, shown_clients) == (by_month, by_client)
+    assert every_month[(2024, 1)] == every_month[(2024, 12)] == 0
+
+
+def test_the_dashboard_cards_of_an_imported_workspace_match_the_files(
+    owner_client, workspace
+):
+    run_import(workspace, example_uploads())
+    paid = sum(euros(r["importe"]) for r in rows_of(EXAMPLES / "payments.csv"))
+    issued = sum(
+        {
+            r["id factura"]: euros(r["total"])
+            for r in rows_of(EXAMPLES / "invoices.csv")
+            if r["estado"] != "anulada"
+        }.values()
+    )
+
+    page = text_of(owner_client.get(DASHBOARD_URL))
+
+    assert (paid, issued - paid) == (Decimal("7779.30"), Decimal("801.86"))
+    assert "€7,779.30" in page
+    assert "€801.86" in page
 
 
 @pytest.fixture
@@ -240,7 +258,9 @@ def generated_history(tmp_path):
     return tmp_path
 
 
-def test_a_generated_history_sums_to_the_cent(workspace, generated_history):
+def test_a_generated_history_sums_to_the_cent_on_the_dashboard(
+    workspace, generated_history
+):
     files = [
         imports.Upload(kind, name, (generated_history / name).read_bytes())
         for kind, name in (
@@ -250,10 +270,11 @@ def test_a_generated_history_sums_to_the_cent(workspace, generated_history):
         )
     ]
     names = {"invoices": "facturas.csv", "payments": "cobros.csv"}
-
     plan = run_import(workspace, files)
 
+    by_month, by_client = spreadsheet_sums(generated_history, names, "cp1252")
+    shown_months, shown_clients, _ = dashboard_sums(workspace, range(2019, 2026))
+
     assert plan.counts()["lines"] == 2000
-    assert stored_sums(workspace) == spreadsheet_sums(
-        generated_history, names, "cp1252"
-    )
+    assert len(by_month) > 60
+    assert (shown_months, shown_clients) == (by_month, by_client)
