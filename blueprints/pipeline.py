@@ -184,8 +184,8 @@ def _form_values(form: OpportunityForm) -> dict | None:
 @bp.get("/")
 def board():
     workspace = _workspace()
-    data = pipeline.board(workspace.id)
     today = today_in(workspace)
+    data = pipeline.board(workspace.id, closed_since=_closed_since(today))
     overdue = sum(
         1
         for column in data.columns
@@ -200,11 +200,17 @@ def board():
         currency=workspace.currency,
         overdue=overdue,
         move_form=MoveForm(),
+        closed_days=pipeline.BOARD_CLOSED_DAYS,
     )
 
 
+def _closed_since(today: date) -> date:
+    return today - timedelta(days=pipeline.BOARD_CLOSED_DAYS)
+
+
 def _columns_json(workspace) -> list[dict]:
-    per_stage, _open = pipeline.stage_totals(workspace.id)
+    closed_since = _closed_since(today_in(workspace))
+    per_stage, _open = pipeline.stage_totals(workspace.id, closed_since=closed_since)
     return [
         {
             "stage": stage.value,

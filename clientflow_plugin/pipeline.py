@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from host_stub.sdk import User, Workspace, db
@@ -73,6 +73,9 @@ MAX_PROPOSAL_BYTES = 10 * 1024 * 1024
 
 #: Days from today counted as "this week" by :func:`follow_ups`.
 WEEK_DAYS = 7
+
+#: How far back the board's Won and Lost columns go, in days.
+BOARD_CLOSED_DAYS = 90
 
 HUNDRED = Decimal(100)
 
@@ -289,8 +292,24 @@ def _weighted(numerator: Any) -> int:
     return round_minor(Decimal(numerator or 0) / HUNDRED)
 
 
-def stage_totals(workspace_id: int) -> tuple[dict[Stage, Totals], Totals]:
-    """Sums per stage and over the open stages, from one aggregate query."""
+def _on_board(closed_since: date | None):
+    """Open opportunities, and closed ones only from ``closed_since`` on."""
+    if closed_since is None:
+        return true()
+    return or_(
+        Opportunity.stage.in_([s.value for s in OPEN_STAGES]),
+        Opportunity.closed_on >= closed_since,
+    )
+
+
+def stage_totals(
+    workspace_id: int, *, closed_since: date | None = None
+) -> tuple[dict[Stage, Totals], Totals]:
+    """Sums per stage and over the open stages, from one aggregate query.
+
+    With ``closed_since``, Won and Lost count only what closed on or after
+    that date; the open stages always count everything.
+    """
     rows = db.session.execute(
         select(
             Opportunity.stage,
@@ -300,7 +319,7 @@ def stage_totals(workspace_id: int) -> tuple[dict[Stage, Totals], Totals]:
                 func.sum(Opportunity.value_minor * Opportunity.probability), 0
             ),
         )
-        .where(Opportunity.workspace_id == workspace_id)
+        .where(Opportunity.workspace_id == workspace_id, _on_board(closed_since))
         .group_by(Opportunity.stage)
     ).all()
 
@@ -325,11 +344,18 @@ def open_totals(workspace_id: int) -> Totals:
     return stage_totals(workspace_id)[1]
 
 
-def board(workspace_id: int) -> Board:
-    """The board: one column per stage with its cards and sums; two queries."""
-    totals, open_sums = stage_totals(workspace_id)
+def board(workspace_id: int, *, closed_since: date | None = None) -> Board:
+    """The board: one column per stage with its cards and sums; two queries.
+
+    ``closed_since`` keeps the Won and Lost columns to recent closings, so
+    the board does not grow with years of history; their cards and sums
+    then agree with each other.
+    """
+    totals, open_sums = stage_totals(workspace_id, closed_since=closed_since)
     rows = db.session.execute(
-        _card_query(workspace_id).order_by(Opportunity.position, Opportunity.id)
+        _card_query(workspace_id)
+        .where(_on_board(closed_since))
+        .order_by(Opportunity.position, Opportunity.id)
     ).all()
 
     cards: dict[Stage, list[Card]] = {stage: [] for stage in STAGES}

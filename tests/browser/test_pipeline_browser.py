@@ -144,6 +144,9 @@ def test_pipeline_pages_fit_the_screen(
     for name, path in pages.items():
         page.goto(base + path)
         save_screenshot(page, f"pipeline-{name}-{width}")
+        if name == "board":
+            page.evaluate("document.querySelector('.cf-board').scrollLeft = 1e6")
+            save_screenshot(page, f"pipeline-board-end-{width}")
         # Only the board scrolls sideways, inside itself; the page never does.
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - window.innerWidth"

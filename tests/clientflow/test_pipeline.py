@@ -121,6 +121,31 @@ def test_board_shows_only_the_workspace_own_opportunities(workspace, make_worksp
     assert (column.count, column.total_minor) == (1, 100_00)
 
 
+def test_board_keeps_won_and_lost_to_recent_closings(workspace):
+    recent = datetime(2026, 5, 20, 12, tzinfo=UTC)
+    old = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    for value, moment in ((1_000_00, recent), (50_000_00, old)):
+        won = add_opportunity(workspace, Stage.NEGOTIATION, value_minor=value)
+        pipeline.move_stage(won, Stage.WON, actor_id=None, at=moment)
+    lost = add_opportunity(workspace, Stage.PROPOSAL, value_minor=7_000_00)
+    pipeline.move_stage(
+        lost,
+        Stage.LOST,
+        actor_id=None,
+        lost_reason_id=reason(workspace, "Price").id,
+        at=old,
+    )
+    add_opportunity(workspace, Stage.PROSPECT, value_minor=300_00)
+
+    board = pipeline.board(workspace.id, closed_since=date(2026, 3, 1))
+
+    won_column, lost_column = board.column("won"), board.column("lost")
+    assert (won_column.count, won_column.total_minor) == (1, 1_000_00)
+    assert [c.value_minor for c in won_column.cards] == [1_000_00]
+    assert (lost_column.count, lost_column.cards) == (0, ())
+    assert (board.open.count, board.open.total_minor) == (1, 300_00)
+
+
 def test_board_runs_the_same_number_of_queries_for_5_and_200(
     workspace, make_workspace, query_counter
 ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -79,6 +79,20 @@ def test_board_has_a_column_per_stage_with_its_sums(owner_client, workspace):
     assert '<span class="cf-col-count" data-count>2</span>' in proposal
     assert "€15,000.00" in proposal
     assert "€6,600.00" in proposal
+
+
+def test_board_leaves_out_opportunities_closed_long_ago(owner_client, workspace):
+    long_ago = datetime.now(UTC) - timedelta(days=120)
+    old = add_opportunity(workspace, Stage.NEGOTIATION, title="Old win")
+    pipeline.move_stage(old, Stage.WON, actor_id=None, at=long_ago)
+    recent = add_opportunity(workspace, Stage.NEGOTIATION, title="Fresh win")
+    pipeline.move_stage(recent, Stage.WON, actor_id=None)
+
+    page = owner_client.get(base(workspace) + "/").get_data(as_text=True)
+
+    assert "Fresh win" in page
+    assert "Old win" not in page
+    assert "Closed in the last 90 days" in page
 
 
 def test_a_card_with_a_past_follow_up_is_red(owner_client, workspace):
