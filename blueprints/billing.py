@@ -401,7 +401,11 @@ def draft_taxes(invoice_id: int):
         return _not_editable(invoice)
     proposed = taxes.proposed_rates(invoice.workspace_id, invoice.client.region)
     in_use = sorted({rate.id for line in invoice.lines for rate in line.tax_rates})
-    rates = _rates_offered(invoice.workspace_id, in_use)
+    offered = _rates_offered(invoice.workspace_id, in_use)
+    # The region's proposal first, so the usual choice is the first column.
+    rates = [r for r in offered if r in proposed] + [
+        r for r in offered if r not in proposed
+    ]
     form = ActionForm()
     errors: list[str] = []
 
@@ -461,7 +465,7 @@ def draft_review(invoice_id: int):
         data={
             "issue_date": invoice.issue_date,
             "due_date": invoice.due_date,
-            "discount": invoice.discount_minor,
+            "discount": invoice.discount_minor or None,
             "terms": invoice.terms,
         },
     )

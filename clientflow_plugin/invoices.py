@@ -610,7 +610,12 @@ def paid_totals():
 
 
 def status_expr(today: date, paid: Any = None) -> ColumnElement[str]:
-    """:func:`status_of` as SQL; ``paid`` defaults to :func:`paid_expr`."""
+    """:func:`status_of` as SQL; ``paid`` defaults to :func:`paid_expr`.
+
+    To group by it, build it once and give the same object to ``select()``
+    and ``group_by()``: PostgreSQL accepts the grouping only when both carry
+    the same parameters.
+    """
     paid = func.coalesce(paid_expr() if paid is None else paid, 0)
     return case(
         (Invoice.state == InvoiceState.DRAFT, "draft"),

@@ -287,7 +287,7 @@ class LineForm(BillingForm):
         _l("Quantity or hours"),
         minimum=Decimal("0.0001"),
         maximum=MAX_QUANTITY,
-        default_value=None,
+        default_value=Decimal(1),
     )
     unit_price = AmountField(_l("Unit price or hourly rate"))
     discount_percent = NumberField(
