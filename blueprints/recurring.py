@@ -114,12 +114,20 @@ def index():
             .group_by(Invoice.template_id)
         ).all()
     )
+    names = dict(
+        db.session.execute(
+            select(Client.id, Client.name).where(Client.workspace_id == workspace.id)
+        ).all()
+    )
+    done = recurrence.generated_periods_of_workspace(workspace.id)
     rows = [
         {
             "template": template,
-            "client": _client_name(template.client_id),
+            "client": names.get(template.client_id, ""),
             "next": recurrence.next_period(template, today),
-            "missed": len(recurrence.missed_periods(template, today))
+            "missed": len(
+                recurrence.missed_periods(template, today, done.get(template.id, set()))
+            )
             if template.active
             else 0,
             "invoices": counts.get(template.id, 0),
@@ -522,13 +530,6 @@ def _rate_choices() -> list[tuple[int, str]]:
         .order_by(TaxRate.region, TaxRate.name, TaxRate.id)
     ).all()
     return [(rate_id, name) for rate_id, name in rows]
-
-
-def _client_name(client_id: int | None) -> str:
-    if client_id is None:
-        return ""
-    client = db.session.get(Client, client_id)
-    return client.name if client else ""
 
 
 def _draft_url(invoice: Invoice) -> str:

@@ -430,9 +430,29 @@ def generated_periods(template_id: int) -> set[int]:
     )
 
 
-def missed_periods(template: InvoiceTemplate, today: date) -> list[tuple[int, date]]:
-    """Periods due by ``today`` without their invoice yet."""
-    done = generated_periods(template.id)
+def generated_periods_of_workspace(workspace_id: int) -> dict[int, set[int]]:
+    """Template id → its generated periods, for a whole list in one query."""
+    found: dict[int, set[int]] = {}
+    for template_id, index in db.session.execute(
+        select(Invoice.template_id, Invoice.period_index).where(
+            Invoice.workspace_id == workspace_id,
+            Invoice.template_id.is_not(None),
+            Invoice.period_index.is_not(None),
+        )
+    ):
+        found.setdefault(template_id, set()).add(index)
+    return found
+
+
+def missed_periods(
+    template: InvoiceTemplate, today: date, done: set[int] | None = None
+) -> list[tuple[int, date]]:
+    """Periods due by ``today`` without their invoice yet.
+
+    ``done`` is the template's generated periods when the caller has them.
+    """
+    if done is None:
+        done = generated_periods(template.id)
     return [(i, day) for i, day in periods_due(template, today) if i not in done]
 
 

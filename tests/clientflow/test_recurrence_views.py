@@ -369,3 +369,40 @@ def test_the_client_partial_is_empty_without_packs(app, client):
     html = render_partial(app, "_client_packs.html", client=client)
 
     assert html.strip() == ""
+
+
+def test_the_templates_page_query_count_does_not_grow_with_templates(
+    owner_client, workspace, client, query_counter
+):
+    make_template(workspace, client)
+    owner_client.get(f"{BASE}/")
+    with query_counter() as few:
+        owner_client.get(f"{BASE}/")
+    for n in range(5):
+        make_template(workspace, make_client(workspace, name=f"Client {n}"))
+    owner_client.get(f"{BASE}/")
+
+    with query_counter() as many:
+        owner_client.get(f"{BASE}/")
+
+    assert len(many) == len(few)
+
+
+def test_the_packs_page_query_count_does_not_grow_with_packs(
+    owner_client, workspace, client, query_counter
+):
+    make_pack(workspace, client)
+    owner_client.get(f"{BASE}/packs")
+    with query_counter() as few:
+        owner_client.get(f"{BASE}/packs")
+    for n in range(5):
+        other = make_client(workspace, name=f"Client {n}")
+        make_invoice(
+            workspace, other, hours=Decimal(2), hour_pack=make_pack(workspace, other)
+        )
+    owner_client.get(f"{BASE}/packs")
+
+    with query_counter() as many:
+        owner_client.get(f"{BASE}/packs")
+
+    assert len(many) == len(few)
