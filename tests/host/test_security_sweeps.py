@@ -26,6 +26,7 @@ from clientflow_plugin.clock import now_utc
 from clientflow_plugin.models import (
     InvoiceLine,
     LostReason,
+    Opportunity,
     PortalToken,
     ProposalFile,
 )
@@ -116,14 +117,19 @@ def two_workspaces(make_workspace, make_user, workspace, owner):
     return beta, ids_a, ids_b
 
 
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table, to prove that nothing changed."""
+def snapshot(workspace_id: int | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table (or of one workspace), to prove nothing changed."""
     db.session.expire_all()
     rows = {}
     for table in db.metadata.sorted_tables:
+        statement = select(table)
+        if workspace_id is not None:
+            if "workspace_id" not in table.c:
+                continue
+            statement = statement.where(table.c.workspace_id == workspace_id)
         order = list(table.primary_key.columns) or list(table.columns)
         rows[table.name] = [
-            tuple(row) for row in db.session.execute(select(table).order_by(*order))
+            tuple(row) for row in db.session.execute(statement.order_by(*order))
         ]
     db.session.rollback()
     return rows
@@ -254,6 +260,132 @@ def test_api_token_of_another_workspace_changes_nothing(app, workspace, two_work
 
     assert wrong == []
     assert snapshot() == before
+
+
+def cross_workspace_references() -> list[tuple]:
+    """Rows that point at a row of another workspace; there must never be any."""
+    found = []
+    tables = db.metadata.tables
+    for table in db.metadata.sorted_tables:
+        if "workspace_id" not in table.c:
+            continue
+        for fk in table.foreign_keys:
+            target = fk.column.table
+            if "workspace_id" not in target.c or target is table:
+                continue
+            rows = db.session.execute(
+                select(table.c.id, fk.parent)
+                .join(target, fk.parent == fk.column)
+                .where(table.c.workspace_id != target.c.workspace_id)
+            ).all()
+            found += [(table.name, fk.parent.name, *row) for row in rows]
+    lines = tables["clientflow_invoice_lines"]
+    invoices_ = tables["clientflow_invoices"]
+    line_taxes = tables["clientflow_invoice_line_taxes"]
+    rates = tables["clientflow_tax_rates"]
+    found += [
+        ("clientflow_invoice_line_taxes", *row)
+        for row in db.session.execute(
+            select(line_taxes.c.line_id, line_taxes.c.tax_rate_id)
+            .join(lines, lines.c.id == line_taxes.c.line_id)
+            .join(invoices_, invoices_.c.id == lines.c.invoice_id)
+            .join(rates, rates.c.id == line_taxes.c.tax_rate_id)
+            .where(invoices_.c.workspace_id != rates.c.workspace_id)
+        ).all()
+    ]
+    db.session.rollback()
+    return found
+
+
+#: Forms whose body names other rows: each is sent with ids of workspace B.
+BODY_IDS = {
+    "clientflow.billing.new_invoice": lambda a, b: {"client_id": b["client_id"]},
+    "clientflow.billing.draft_client": lambda a, b: {"client_id": b["client_id"]},
+    "clientflow.billing.draft_lines": lambda a, b: {
+        "kind": "service",
+        "description": "Sneaky line",
+        "quantity": "1",
+        "unit_price": "10.00",
+        "tax_rate_ids": b["rate_id"],
+    },
+    "clientflow.billing.draft_taxes": lambda a, b: {
+        f"line-{a['line_id']}": b["rate_id"],
+        "save": "1",
+    },
+    "clientflow.pipeline.new": lambda a, b: {
+        "client_id": b["client_id"],
+        "stage": "prospect",
+        "title": "Sneaky",
+        "value": "100",
+    },
+    "clientflow.pipeline.edit": lambda a, b: {
+        "client_id": b["client_id"],
+        "title": "Sneaky",
+        "value": "100",
+    },
+    "clientflow.pipeline.lost": lambda a, b: {"lost_reason_id": b["reason_id"]},
+    "clientflow.recurring.new_template": lambda a, b: {
+        "name": "Sneaky template",
+        "kind": "retainer",
+        "client_id": b["client_id"],
+        "due_days": "30",
+        "frequency": "none",
+        "on_run": "draft",
+        "lines-0-kind": "service",
+        "lines-0-description": "Retainer",
+        "lines-0-quantity": "1",
+        "lines-0-unit_price": "100",
+        "lines-0-discount_percent": "0",
+        "lines-0-tax_rate_ids": b["rate_id"],
+    },
+    "clientflow.recurring.packs": lambda a, b: {
+        "client_id": b["client_id"],
+        "hours_bought": "10",
+        "warn_below": "2",
+    },
+}
+
+
+def test_a_reference_across_workspaces_is_found(workspace, two_workspaces):
+    _, ids_a, ids_b = two_workspaces
+    opportunity = db.session.get(Opportunity, ids_a["opportunity_id"])
+
+    opportunity.client_id = ids_b["client_id"]
+    db.session.commit()
+
+    assert cross_workspace_references() != []
+
+
+@pytest.mark.parametrize("endpoint", sorted(BODY_IDS))
+def test_forms_of_the_body_id_sweep_work_with_own_ids(
+    app, owner_client, workspace, two_workspaces, endpoint
+):
+    """The sweep below means something only if the same forms pass with A's ids."""
+    _, ids_a, _ = two_workspaces
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+
+    response = owner_client.post(
+        build(rule, workspace.slug, ids_a), data=BODY_IDS[endpoint](ids_a, ids_a)
+    )
+
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+
+
+@pytest.mark.parametrize("endpoint", sorted(BODY_IDS))
+def test_ids_of_another_workspace_in_a_form_link_nothing_and_change_nothing(
+    app, owner_client, workspace, two_workspaces, endpoint
+):
+    beta, ids_a, ids_b = two_workspaces
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    before = snapshot(beta.id)
+
+    response = owner_client.post(
+        build(rule, workspace.slug, ids_a), data=BODY_IDS[endpoint](ids_a, ids_b)
+    )
+
+    assert response.status_code < 500
+    assert cross_workspace_references() == []
+    assert snapshot(beta.id) == before
 
 
 # --- CSRF on every POST ------------------------------------------------------------
