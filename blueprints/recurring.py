@@ -95,6 +95,12 @@ def client_hours(client: Client) -> hour_packs.ClientHours | None:
     return hour_packs.hours_for_client(client.id)
 
 
+@bp.app_template_global("cf_clients_hours")
+def clients_hours(clients) -> dict[int, hour_packs.ClientHours]:
+    """Prepaid hours of many clients at once, for a page of client cards."""
+    return hour_packs.hours_for_clients([client.id for client in clients])
+
+
 # --- templates ------------------------------------------------------------------
 
 

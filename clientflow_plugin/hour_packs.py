@@ -181,6 +181,21 @@ def _summary(client_id: int, packs: list[PackStatus]) -> ClientHours | None:
     )
 
 
+def hours_for_clients(client_ids: list[int]) -> dict[int, ClientHours]:
+    """Client id → prepaid hours, for a list of client cards in two queries.
+
+    Clients without packs are left out.
+    """
+    if not client_ids:
+        return {}
+    by_client: dict[int, list[PackStatus]] = {}
+    for status in _statuses(HourPack.client_id.in_(list(client_ids))):
+        by_client.setdefault(status.pack.client_id, []).append(status)
+    return {
+        client_id: _summary(client_id, packs) for client_id, packs in by_client.items()
+    }
+
+
 def hours_of_workspace(workspace_id: int) -> list[tuple[Client, ClientHours]]:
     """Every client of the workspace with packs, by name, with their hours."""
     statuses = _statuses(HourPack.workspace_id == workspace_id)

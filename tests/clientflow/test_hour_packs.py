@@ -202,3 +202,21 @@ def test_hours_of_workspace_lists_clients_by_name(workspace, pack):
     names = [c.name for c, _ in hour_packs.hours_of_workspace(workspace.id)]
 
     assert names == ["Lumen Studio", "Zed Labs"]
+
+
+def test_hours_of_many_clients_come_in_constant_queries(
+    workspace, client, pack, query_counter
+):
+    others = [make_client(workspace, name=f"Client {n}") for n in range(4)]
+    for other in others:
+        make_invoice(
+            workspace, other, hours=Decimal(1), hour_pack=make_pack(workspace, other)
+        )
+    ids = [client.id] + [other.id for other in others]
+
+    with query_counter() as statements:
+        hours = hour_packs.hours_for_clients(ids)
+
+    assert len(statements) == 2
+    assert hours[others[0].id].hours_left == 19
+    assert hours[client.id].hours_left == 20

@@ -406,3 +406,23 @@ def test_the_packs_page_query_count_does_not_grow_with_packs(
         owner_client.get(f"{BASE}/packs")
 
     assert len(many) == len(few)
+
+
+def test_the_client_partial_uses_hours_given_for_a_list_of_cards(
+    app, workspace, client, query_counter
+):
+    make_pack(workspace, client, hours="7")
+    db.session.refresh(client)
+    with app.test_request_context("/w/acme/clientflow/"):
+        app.preprocess_request()
+        with query_counter() as statements:
+            html = render_template_string(
+                "{% set packs_by_client = cf_clients_hours(clients) %}"
+                "{% for client in clients %}"
+                '{% include "clientflow/recurring/_client_packs.html" %}'
+                "{% endfor %}",
+                clients=[client],
+            )
+
+    assert "7 h left" in html
+    assert len(statements) == 2
