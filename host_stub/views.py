@@ -216,7 +216,7 @@ def init_app(app: Flask) -> None:
             "workspace_nav": nav,
             "current_workspace": workspace,
             "current_language": lang,
-            "logout_form": EmptyForm(),
+            "logout_form": EmptyForm(formdata=None),
             "role_label": role_label,
         }
 

@@ -54,3 +54,15 @@ def test_plugin_catalogue_is_loaded(app, owner, workspace, login):
     html = client.get(f"/w/{workspace.slug}/clientflow/").get_data(as_text=True)
 
     assert "Clientes activos" in html
+
+
+def test_too_large_body_gets_413_page(app, owner_client, workspace):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = owner_client.post(
+            f"/w/{workspace.slug}/settings", data={"name": "x" * 5000}
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+
+    assert response.status_code == 413
