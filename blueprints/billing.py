@@ -130,6 +130,7 @@ def exact_money(minor_exact, currency: str) -> str:
 
 @bp.route("/")
 def index():
+    """The billing area opens on the invoices."""
     return redirect(url_for(".invoices"))
 
 
@@ -146,25 +147,30 @@ def list_invoices():
         client = _client_or_404(request.args.get("client_id", type=int))
     requested_page = max(request.args.get("page", 1, type=int) or 1, 1)
 
-    paid = domain.paid_totals()
-    rows = (
-        select(
-            Invoice.id,
-            Invoice.number,
-            Invoice.state,
-            Invoice.currency,
-            Invoice.issue_date,
-            Invoice.due_date,
-            Invoice.total_minor,
-            Invoice.client_id,
-            domain.status_expr(today, paid.c.paid_minor).label("status"),
-            domain.balance_expr(paid.c.paid_minor).label("balance_minor"),
-        )
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-        .where(Invoice.workspace_id == workspace.id)
-    )
+    # One client's invoices are few: a correlated sum per invoice uses the
+    # payments' invoice index whatever the planner's statistics say. Across a
+    # workspace, one grouped pass over its payments joined in is faster.
+    if client is not None:
+        paid = domain.paid_expr()
+    else:
+        totals = domain.paid_totals(workspace.id)
+        paid = totals.c.paid_minor
+    rows = select(
+        Invoice.id,
+        Invoice.number,
+        Invoice.state,
+        Invoice.currency,
+        Invoice.issue_date,
+        Invoice.due_date,
+        Invoice.total_minor,
+        Invoice.client_id,
+        domain.status_expr(today, paid).label("status"),
+        domain.balance_expr(paid).label("balance_minor"),
+    ).where(Invoice.workspace_id == workspace.id)
     if client is not None:
         rows = rows.where(Invoice.client_id == client.id)
+    else:
+        rows = rows.outerjoin(totals, totals.c.invoice_id == Invoice.id)
     rows = rows.subquery("clientflow_listed")
 
     # One query for every group's count and sums, one for the page.
@@ -377,6 +383,7 @@ def edit_line(invoice_id: int, line_id: int):
 
 @bp.post("/invoices/<int:invoice_id>/lines/<int:line_id>/remove")
 def remove_line(invoice_id: int, line_id: int):
+    """Take one line off a draft."""
     invoice = _invoice_or_404(invoice_id)
     line = _line_or_404(invoice, line_id)
     if not ActionForm().validate_on_submit():
@@ -527,6 +534,7 @@ def issue_invoice(invoice_id: int):
 
 @bp.post("/invoices/<int:invoice_id>/delete")
 def delete_draft(invoice_id: int):
+    """Delete a draft; it never had a number, so no gap is left."""
     invoice = _invoice_or_404(invoice_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -613,6 +621,7 @@ def _render_invoice(
     locale = reader_locale()
     if payment_form is None:
         payment_form = PaymentForm(
+            formdata=None,
             currency=invoice.currency,
             locale=locale,
             data={
@@ -672,6 +681,7 @@ def settings():
 
 @bp.post("/settings/tax-rates")
 def create_tax_rate():
+    """Add a tax rate to the workspace."""
     workspace = _workspace()
     form = TaxRateForm()
     if form.validate_on_submit():
@@ -688,6 +698,7 @@ def create_tax_rate():
 
 @bp.route("/settings/tax-rates/<int:rate_id>", methods=["GET", "POST"])
 def edit_tax_rate(rate_id: int):
+    """Rename a rate, move it to a region, or change its percentage."""
     workspace = _workspace()
     rate = _rate_or_404(rate_id)
     form = TaxRateForm(
@@ -721,6 +732,7 @@ def edit_tax_rate(rate_id: int):
 
 @bp.post("/settings/tax-rates/<int:rate_id>/archive")
 def archive_tax_rate(rate_id: int):
+    """Archive a rate or bring it back; rates are never deleted."""
     rate = _rate_or_404(rate_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -744,7 +756,7 @@ def _render_settings(
     return (
         render_template(
             "clientflow/billing/settings.html",
-            numbering_form=numbering_form or NumberingForm(obj=current),
+            numbering_form=numbering_form or NumberingForm(formdata=None, obj=current),
             rate_form=rate_form or TaxRateForm(formdata=None),
             rates=taxes.list_rates(workspace.id, include_archived=True),
             action_form=ActionForm(),

@@ -597,16 +597,15 @@ def paid_expr() -> ColumnElement[int]:
     )
 
 
-def paid_totals():
+def paid_totals(workspace_id: int | None = None):
     """A subquery of (invoice_id, paid_minor), to join in lists of many invoices."""
-    return (
-        select(
-            Payment.invoice_id.label("invoice_id"),
-            func.sum(Payment.amount_minor).label("paid_minor"),
-        )
-        .group_by(Payment.invoice_id)
-        .subquery("clientflow_paid")
+    query = select(
+        Payment.invoice_id.label("invoice_id"),
+        func.sum(Payment.amount_minor).label("paid_minor"),
     )
+    if workspace_id is not None:
+        query = query.where(Payment.workspace_id == workspace_id)
+    return query.group_by(Payment.invoice_id).subquery("clientflow_paid")
 
 
 def status_expr(today: date, paid: Any = None) -> ColumnElement[str]:

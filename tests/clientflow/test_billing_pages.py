@@ -712,3 +712,19 @@ def test_an_empty_quantity_means_one(owner_client, base, workspace, client):
     add_line(owner_client, base, invoice, quantity="")
 
     assert db.session.scalar(select(InvoiceLine.quantity)) == Decimal(1)
+
+
+def test_a_refused_tax_rate_keeps_the_numbering_form_filled(owner_client, base):
+    response = owner_client.post(f"{base}/settings/tax-rates", data={"name": ""})
+
+    assert 'value="{year}-"' in text(response)
+
+
+def test_a_refused_void_keeps_the_payment_form_filled(
+    owner_client, base, workspace, client
+):
+    invoice = issued_invoice(workspace, client)
+
+    response = owner_client.post(f"{base}/invoices/{invoice.id}/void", data={})
+
+    assert 'value="100.00"' in text(response)
