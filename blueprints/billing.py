@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
+from decimal import Decimal
 
+from babel.numbers import format_currency
 from flask import (
     Blueprint,
     abort,
@@ -82,7 +84,7 @@ STEPS = (
     ("issue", None),
 )
 
-
+#: Labels of the audit events an invoice page lists.
 EVENT_LABELS = {
     "invoice_issued": _l("Issued"),
     "invoice_voided": _l("Voided"),
@@ -111,11 +113,9 @@ def _billing_helpers() -> dict:
     }
 
 
-def exact_money(minor_exact, currency: str) -> str:
+def exact_money(minor_exact: Decimal, currency: str) -> str:
     """An unrounded amount in minor units, with every decimal it has."""
-    from babel.numbers import format_currency
-
-    value = (minor_exact.scaleb(-exponent(currency))).normalize()
+    value = minor_exact.scaleb(-exponent(currency)).normalize()
     return format_currency(
         value,
         currency,
@@ -290,12 +290,24 @@ def draft_client(invoice_id: int):
 
     if form.validate_on_submit():
         client = _client_or_404(form.client_id.data)
+        before = taxes.proposed_rates(invoice.workspace_id, invoice.client.region)
         try:
             domain.update_draft(invoice, client=client)
         except BillingError as exc:
             _refused(exc, form)
         else:
             db.session.commit()
+            after = taxes.proposed_rates(invoice.workspace_id, client.region)
+            if invoice.lines and after != before:
+                # The lines keep their taxes until the owner says otherwise.
+                flash(
+                    _(
+                        "The lines kept their taxes; the taxes step proposes "
+                        "the rates of %(region)s.",
+                        region=client.region or "—",
+                    ),
+                    "info",
+                )
             return redirect(url_for(".draft_lines", invoice_id=invoice.id), code=303)
 
     return _render_step(

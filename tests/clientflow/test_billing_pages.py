@@ -728,3 +728,30 @@ def test_a_refused_void_keeps_the_payment_form_filled(
     response = owner_client.post(f"{base}/invoices/{invoice.id}/void", data={})
 
     assert 'value="100.00"' in text(response)
+
+
+def test_review_formats_every_step_for_a_spanish_reader(
+    spanish_owner, base, workspace, client
+):
+    vat = rate_id(workspace, "IVA 21%")
+    invoice = draft(workspace, client, line(5748, discount="10", taxes=[vat]))
+
+    page = text(spanish_owner.get(f"{base}/invoices/{invoice.id}/review"))
+
+    for step in ("57,48\xa0€", "51,732\xa0€", "10,8633\xa0€", "62,59\xa0€"):
+        assert step in page, step
+
+
+def test_changing_to_a_client_of_another_region_points_to_its_rates(
+    owner_client, base, workspace, client
+):
+    invoice = draft(workspace, client, line(1000))
+    mexican = new_client(workspace, name="Jorge Ramírez", region="MX")
+
+    response = owner_client.post(
+        f"{base}/invoices/{invoice.id}/client",
+        data={"client_id": mexican.id},
+        follow_redirects=True,
+    )
+
+    assert "the taxes step proposes the rates of MX" in text(response)
