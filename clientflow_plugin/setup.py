@@ -10,7 +10,12 @@ from host_stub.sdk import db
 
 from .models import LostReason, Settings, TaxRate
 
-DEFAULT_LOST_REASONS = ("Price", "Timing", "Chose a competitor", "No budget", "Other")
+# Stored as data the owner edits, so they are written in the workspace's
+# language when the workspace is set up; the last one is the "other" reason.
+DEFAULT_LOST_REASONS = {
+    "en": ("Price", "Timing", "Chose a competitor", "No budget", "Other"),
+    "es": ("Precio", "Momento", "Eligió a la competencia", "Sin presupuesto", "Otro"),
+}
 
 # Regions with their usual rates, proposed for clients of that region.
 DEFAULT_TAX_RATES = (
@@ -46,10 +51,15 @@ def ensure_workspace_defaults(workspace) -> Settings:
         select(LostReason.id).where(LostReason.workspace_id == workspace.id).limit(1)
     )
     if not has_reasons:
-        for label in DEFAULT_LOST_REASONS:
+        labels = DEFAULT_LOST_REASONS.get(
+            workspace.language, DEFAULT_LOST_REASONS["en"]
+        )
+        for position, label in enumerate(labels, start=1):
             db.session.add(
                 LostReason(
-                    workspace_id=workspace.id, label=label, is_other=label == "Other"
+                    workspace_id=workspace.id,
+                    label=label,
+                    is_other=position == len(labels),
                 )
             )
     db.session.commit()
