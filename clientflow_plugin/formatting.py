@@ -42,11 +42,21 @@ def register_filters(app: Flask) -> None:
 
 
 TABS = (
-    ("clientflow.dashboard.index", _l("Dashboard"), "clientflow.dashboard."),
-    ("clientflow.clients.index", _l("Clients"), "clientflow.clients."),
-    ("clientflow.billing.invoices", _l("Invoices"), "clientflow.billing."),
-    ("clientflow.pipeline.board", _l("Pipeline"), "clientflow.pipeline."),
-    ("clientflow.integrations.index", _l("Integrations"), "clientflow.integrations."),
+    ("clientflow.dashboard.index", _l("Dashboard"), ("clientflow.dashboard.",)),
+    ("clientflow.clients.index", _l("Clients"), ("clientflow.clients.",)),
+    (
+        "clientflow.billing.invoices",
+        _l("Invoices"),
+        ("clientflow.billing.", "clientflow.sending."),
+    ),
+    ("clientflow.recurring.index", _l("Recurring billing"), ("clientflow.recurring.",)),
+    ("clientflow.pipeline.board", _l("Pipeline"), ("clientflow.pipeline.",)),
+    ("clientflow.imports.index", _l("Import"), ("clientflow.imports.",)),
+    (
+        "clientflow.integrations.index",
+        _l("Integrations"),
+        ("clientflow.integrations.",),
+    ),
 )
 
 
@@ -54,14 +64,14 @@ def clientflow_tabs() -> list[dict]:
     """The section tabs of ClientFlow's pages, for the areas that exist."""
     tabs = []
     endpoint = request.endpoint or ""
-    for target, label, prefix in TABS:
+    for target, label, prefixes in TABS:
         if target not in current_app.view_functions:
             continue
         tabs.append(
             {
                 "url": url_for(target),
                 "label": str(label),
-                "active": endpoint.startswith(prefix),
+                "active": endpoint.startswith(prefixes),
             }
         )
     return tabs
