@@ -589,59 +589,67 @@ class CardPage:
         return min(self.page * self.per_page, self.total)
 
 
-def _cards_select(workspace_id: int, currency: str) -> Select:
-    active_projects = (
-        select(Project.client_id, func.count().label("n"))
+def _figures(workspace_id: int, currency: str, client_id) -> dict[str, Any]:
+    """The card figures of the client ``client_id`` (a column) as subqueries.
+
+    Each is a correlated subquery that reads only that client's rows through
+    an index that starts with the client, so its cost does not depend on the
+    planner guessing table sizes right. The rows are scoped by the client,
+    which the outer query takes from the workspace. Conditions on state and
+    currency sit inside the sums, where no index on (workspace, state) can
+    tempt the planner into reading every invoice of the workspace per client.
+    """
+    issued = Invoice.state == InvoiceState.ISSUED.value
+    invoices = (Invoice.workspace_id == workspace_id, Invoice.client_id == client_id)
+    return {
+        "active_projects": select(func.count(Project.id))
         .where(
-            Project.workspace_id == workspace_id,
+            Project.client_id == client_id,
             Project.status == ProjectStatus.ACTIVE.value,
         )
-        .group_by(Project.client_id)
-        .subquery("active_projects")
-    )
-    billed = (
-        select(
-            Invoice.client_id,
+        .scalar_subquery(),
+        "revenue_minor": select(
             cast(
-                func.sum(
-                    case((Invoice.currency == currency, Invoice.total_minor), else_=0)
+                func.coalesce(
+                    func.sum(
+                        case(
+                            (
+                                issued & (Invoice.currency == currency),
+                                Invoice.total_minor,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    0,
                 ),
                 BigInteger,
-            ).label("total"),
-            func.count(case((Invoice.currency != currency, 1))).label("other"),
+            )
         )
-        .where(
-            Invoice.workspace_id == workspace_id,
-            Invoice.state == InvoiceState.ISSUED.value,
+        .where(*invoices)
+        .scalar_subquery(),
+        "other_currency_invoices": select(
+            func.count(case((issued & (Invoice.currency != currency), 1)))
         )
-        .group_by(Invoice.client_id)
-        .subquery("billed")
-    )
-    last_seen = (
-        select(Interaction.client_id, func.max(Interaction.occurred_at).label("at"))
-        .where(Interaction.workspace_id == workspace_id)
-        .group_by(Interaction.client_id)
-        .subquery("last_seen")
-    )
-    return (
-        select(
-            Client.id,
-            Client.name,
-            Client.company,
-            Client.email,
-            Client.status,
-            Client.region,
-            Client.archived,
-            func.coalesce(active_projects.c.n, 0).label("active_projects"),
-            func.coalesce(billed.c.total, 0).label("revenue_minor"),
-            func.coalesce(billed.c.other, 0).label("other_currency_invoices"),
-            last_seen.c.at.label("last_interaction_at"),
-        )
-        .outerjoin(active_projects, active_projects.c.client_id == Client.id)
-        .outerjoin(billed, billed.c.client_id == Client.id)
-        .outerjoin(last_seen, last_seen.c.client_id == Client.id)
-        .where(Client.workspace_id == workspace_id)
-    )
+        .where(*invoices)
+        .scalar_subquery(),
+        "last_interaction_at": select(func.max(Interaction.occurred_at))
+        .where(Interaction.client_id == client_id)
+        .scalar_subquery(),
+    }
+
+
+def _cards_select(workspace_id: int, currency: str) -> Select:
+    figures = _figures(workspace_id, currency, Client.id)
+    return select(
+        Client.id,
+        Client.name,
+        Client.company,
+        Client.email,
+        Client.status,
+        Client.region,
+        Client.archived,
+        *(expression.label(name) for name, expression in figures.items()),
+    ).where(Client.workspace_id == workspace_id)
 
 
 def _card(row) -> ClientCard:
@@ -716,18 +724,31 @@ def client_cards(
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
 
-    query = _cards_select(workspace_id, currency).where(*conditions[1:])
-    columns = query.selected_columns
+    # The page's clients are picked first, so the figures are computed for
+    # them only; a sort by a figure computes that one for every client.
     name_key = fold_sql(Client.name)
-    if sort == "revenue":
-        order = [columns.revenue_minor.desc(), name_key]
-    elif sort == "last_interaction":
-        last = columns.last_interaction_at
-        order = [last.is_(None), last.desc(), name_key]
+    if sort == "name":
+        order = [name_key, Client.id]
     else:
-        order = [name_key]
-    query = query.order_by(*order, Client.id)
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+        key = _figures(workspace_id, currency, Client.id)[
+            "revenue_minor" if sort == "revenue" else "last_interaction_at"
+        ]
+        order = [key.is_(None), key.desc(), name_key, Client.id]
+    position = func.row_number().over(order_by=order).label("position")
+    picked = (
+        select(Client.id.label("client_id"), position)
+        .where(*conditions)
+        .order_by(position)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery("picked")
+    )
+    query = (
+        _cards_select(workspace_id, currency)
+        .join(picked, picked.c.client_id == Client.id)
+        .order_by(picked.c.position)
+    )
+    rows = db.session.execute(query).all()
     return CardPage(
         cards=[_card(row) for row in rows],
         total=total,
