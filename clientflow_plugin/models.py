@@ -527,7 +527,8 @@ class ImportFile(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(String(64))
-    encrypted_content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Fernet-encrypted bytes: the key check at start and rotate-key cover it.
+    encrypted_content: Mapped[bytes] = mapped_column(LargeBinary, info={"fernet": True})
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -564,7 +564,11 @@ def test_invoices_page_runs_a_fixed_number_of_queries(
 
     # The host's own queries depend on its caches; ClientFlow's must not grow.
     ours = [[q for q in run if "clientflow_" in q] for run in (few, many)]
-    assert len(ours[0]) == len(ours[1]) == 2
+    assert len(ours[0]) == len(ours[1])
+    # Two for the list and its group totals; the rest read the scheduler's
+    # health (a fixed number per cron job), which the page shows.
+    listing = [q for q in ours[1] if "clientflow_job_runs" not in q]
+    assert len(listing) == 2
 
 
 def mexico_city(make_workspace, make_user, login, app):
