@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from clientflow_plugin.demo_data import clients as demo_clients
-from clientflow_plugin.models import Client
+from clientflow_plugin.models import Client, HourPack
 from host_stub.extensions import db
 from tests.clientflow.clients_factories import add_invoice
 from tests.conftest import save_screenshot
@@ -36,6 +37,15 @@ def agency(workspace, owner):
         start=1,
     ):
         add_invoice(by_name[name], total, number=f"2026-{number:04d}")
+    db.session.add(
+        HourPack(
+            workspace_id=workspace.id,
+            client_id=by_name["Álvaro Gil"].id,
+            hours_bought=Decimal(40),
+            warn_below_hours=Decimal(5),
+        )
+    )
+    db.session.commit()
     return by_name
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from clientflow_plugin.blueprints import clients as clients_views
 from flask import g
 
 from clientflow_plugin.clock import today_in
-from clientflow_plugin.models import Client, Interaction, Project
+from clientflow_plugin.models import Client, HourPack, Interaction, Project
 from host_stub.extensions import db
 from tests.clientflow.clients_factories import (
     add_client,
@@ -172,6 +173,27 @@ def test_create_invoice_action_opens_the_endpoint_with_the_client(
         f'class="button small cf-action-invoice" href="{base}/{client.id}/edit"'
         in card_html(page, "Lucía Fernández")
     )
+
+
+def test_card_and_page_show_prepaid_hours_of_a_client_with_a_pack(
+    owner_client, base, workspace
+):
+    client = add_client(workspace)
+    db.session.add(
+        HourPack(
+            workspace_id=workspace.id,
+            client_id=client.id,
+            hours_bought=Decimal(20),
+            warn_below_hours=Decimal(5),
+        )
+    )
+    db.session.commit()
+
+    cards = owner_client.get(f"{base}/").get_data(as_text=True)
+    page = owner_client.get(f"{base}/{client.id}").get_data(as_text=True)
+
+    assert "20 h left" in card_html(cards, "Lucía Fernández")
+    assert "20 h left" in page.split('id="hours-title"')[1]
 
 
 def test_page_query_count_does_not_grow_with_clients(
