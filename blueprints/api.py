@@ -34,7 +34,7 @@ from clientflow_plugin.schemas.openapi import (
     build_document,
     documented,
 )
-from host_stub.sdk import current_workspace, db, exempt_csrf
+from host_stub.sdk import Workspace, current_workspace, db, exempt_csrf
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def _ids_within_range() -> None:
 def error_response(
     status: int, error: str, message: str, fields: dict | None = None
 ) -> Response:
+    """The JSON answer of every error: ``{"error", "message", "fields"}``."""
     response = jsonify({"error": error, "message": message, "fields": fields or {}})
     response.status_code = status
     if status == 401:
@@ -158,6 +159,7 @@ def read_query(schema: Schema) -> dict:
 
 
 def load(schema: Schema, data: dict, **kwargs) -> dict:
+    """``data`` validated by ``schema``; a 422 naming each field at fault."""
     try:
         return schema.load(data, **kwargs)
     except ValidationError as exc:
@@ -184,7 +186,8 @@ def actor_id() -> int | None:
     return g.get("clientflow_actor_id")
 
 
-def workspace():
+def workspace() -> Workspace:
+    """The workspace named by the URL (the guard has checked it exists)."""
     return current_workspace._get_current_object()
 
 
@@ -340,6 +343,7 @@ def _minor(value: Decimal, field: str, currency: str) -> int:
     )
 )
 def list_invoices() -> Response:
+    """One page of the workspace's invoices, with derived statuses."""
     query = read_query(invoice_schemas.InvoiceListQuery())
     ws = workspace()
     today = clock.today_in(ws)
@@ -385,6 +389,7 @@ def list_invoices() -> Response:
     )
 )
 def read_invoice(invoice_id: int) -> Response:
+    """One invoice with its lines, taxes, payments and balance."""
     return _invoice_answer(_invoice_or_404(invoice_id))
 
 
@@ -400,6 +405,7 @@ def read_invoice(invoice_id: int) -> Response:
     )
 )
 def create_invoice() -> Response:
+    """A new draft from the body's client and lines."""
     data = read_json(invoice_schemas.InvoiceCreateIn())
     ws = workspace()
     client = clients.get_client(ws.id, data["client_id"])
@@ -447,6 +453,7 @@ def create_invoice() -> Response:
     )
 )
 def issue_invoice(invoice_id: int) -> Response:
+    """Issue a draft: its number comes from the workspace's sequence."""
     invoice = _invoice_or_404(invoice_id)
     try:
         invoices.issue(invoice, actor_id=actor_id())
@@ -469,6 +476,7 @@ def issue_invoice(invoice_id: int) -> Response:
     )
 )
 def record_payment(invoice_id: int) -> Response:
+    """Record a payment of an issued invoice."""
     invoice = _invoice_or_404(invoice_id)
     data = read_json(invoice_schemas.PaymentIn())
     try:
@@ -520,6 +528,7 @@ def _answer(schema: Schema, data, status: int = 200) -> Response:
     )
 )
 def list_clients() -> Response:
+    """One page of the workspace's clients, as their cards show them."""
     query = read_query(client_schemas.ClientListQuery())
     ws = workspace()
     cards = clients.client_cards(
@@ -552,6 +561,7 @@ def list_clients() -> Response:
     )
 )
 def read_client(client_id: int) -> Response:
+    """One client, billing details included."""
     return _answer(client_schemas.ClientOut(), _client_or_404(client_id))
 
 
@@ -566,6 +576,7 @@ def read_client(client_id: int) -> Response:
     )
 )
 def create_client() -> Response:
+    """A new client from the body."""
     data = read_json(client_schemas.ClientIn())
     try:
         client = clients.create_client(workspace().id, data, user_id=actor_id())
@@ -585,6 +596,7 @@ def create_client() -> Response:
     )
 )
 def update_client(client_id: int) -> Response:
+    """Change the fields the body names; the others stay."""
     client = _client_or_404(client_id)
     data = read_json(client_schemas.ClientUpdateIn())
     try:
@@ -606,6 +618,7 @@ def update_client(client_id: int) -> Response:
     )
 )
 def list_projects(client_id: int) -> Response:
+    """One page of a client's projects."""
     client = _client_or_404(client_id)
     query = read_query(PageQuery())
     projects = clients.projects_of(workspace().id, client.id)
@@ -631,6 +644,7 @@ def list_projects(client_id: int) -> Response:
     )
 )
 def create_project(client_id: int) -> Response:
+    """A new project of the client."""
     client = _client_or_404(client_id)
     data = read_json(client_schemas.ProjectIn())
     try:
@@ -681,6 +695,7 @@ def _opportunity_answer(opportunity: Opportunity, status: int = 200) -> Response
     )
 )
 def list_opportunities() -> Response:
+    """One page of the workspace's opportunities."""
     query = read_query(pipeline_schemas.OpportunityListQuery())
     ws = workspace()
     stage_order = case(
@@ -713,6 +728,7 @@ def list_opportunities() -> Response:
     )
 )
 def read_opportunity(opportunity_id: int) -> Response:
+    """One opportunity with its weighted value."""
     return _opportunity_answer(_opportunity_or_404(opportunity_id))
 
 
@@ -727,6 +743,7 @@ def read_opportunity(opportunity_id: int) -> Response:
     )
 )
 def create_opportunity() -> Response:
+    """A new opportunity in an open stage."""
     data = read_json(pipeline_schemas.OpportunityIn())
     ws = workspace()
     value = data.pop("value")
@@ -752,6 +769,7 @@ def create_opportunity() -> Response:
     )
 )
 def move_opportunity(opportunity_id: int) -> Response:
+    """Move an opportunity to a stage or a place in its column."""
     opportunity = _opportunity_or_404(opportunity_id)
     data = read_json(pipeline_schemas.StageMoveIn())
     stage = data.pop("stage")

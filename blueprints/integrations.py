@@ -72,13 +72,13 @@ def _tokens_page(form: TokenForm, secret: str | None = None, status: int = 200):
 
 
 @bp.get("/")
-def index():
+def index() -> Response:
     """The API tokens of the workspace, and a form to create one."""
     return _tokens_page(TokenForm())
 
 
 @bp.post("/tokens")
-def create_token():
+def create_token() -> Response:
     """Create a token and show its secret, this once only."""
     form = TokenForm()
     if not form.validate_on_submit():
@@ -97,7 +97,7 @@ def create_token():
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-def revoke_token(token_id: int):
+def revoke_token(token_id: int) -> Response:
     """Revoke a token; software that uses it is refused from now on."""
     if not RevokeForm().validate_on_submit():
         abort(400)
@@ -109,7 +109,7 @@ def revoke_token(token_id: int):
 
 
 @bp.get("/exports")
-def exports_page():
+def exports_page() -> str:
     """Links to the CSV files of clients, invoices and opportunities."""
     return render_template("clientflow/integrations/exports.html")
 
@@ -146,7 +146,8 @@ def _csv_response(kind: str, export: Callable[[Session], Iterator[str]]) -> Resp
 
 
 @bp.get("/exports/clients.csv")
-def export_clients():
+def export_clients() -> Response:
+    """Every client of the workspace as a CSV file."""
     workspace_id = _workspace().id
     return _csv_response(
         "clients", lambda session: exports.clients_csv(session, workspace_id)
@@ -154,7 +155,8 @@ def export_clients():
 
 
 @bp.get("/exports/invoices.csv")
-def export_invoices():
+def export_invoices() -> Response:
+    """Every invoice of the workspace, with status and balance, as a CSV file."""
     workspace = _workspace()
     workspace_id, today = workspace.id, clock.today_in(workspace)
     return _csv_response(
@@ -164,7 +166,8 @@ def export_invoices():
 
 
 @bp.get("/exports/opportunities.csv")
-def export_opportunities():
+def export_opportunities() -> Response:
+    """Every opportunity of the workspace as a CSV file."""
     workspace = _workspace()
     workspace_id, currency = workspace.id, workspace.currency
     return _csv_response(

@@ -45,6 +45,7 @@ def totals(path: Path) -> dict:
 
 
 def main(folder: str, seconds: str = "0") -> int:
+    """Print the table of the stages found in ``folder``; 1 if any failed."""
     out = Path(folder)
     failed = False
     print()

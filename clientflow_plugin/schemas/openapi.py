@@ -47,6 +47,7 @@ class Operation:
     extra: dict = field(default_factory=dict)
 
     def error_codes(self) -> list[int]:
+        """The 4xx statuses this operation may answer."""
         codes = set(COMMON_ERRORS) | set(self.errors)
         if self.body is not None:
             codes |= {413, 415, 422}
