@@ -231,7 +231,7 @@ def measure_page(client, name: str, url: str, requests: int, budget: float) -> M
         started = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - started) * 1000)
-        if time.perf_counter() - started_all > budget:
+        if budget and time.perf_counter() - started_all > budget:
             break
     recorder = StatementLog()
     with recorder.recording() as statements:
@@ -353,8 +353,8 @@ def growth_rows(runs: list[Run]) -> list[dict]:
 def print_table(rows: list[dict], small: int, large: int) -> None:
     header = (
         f"{'database':<11}{'page':<27}{'med ' + short(small):>10}"
-        f"{'med ' + short(large):>10}{'p95 ' + short(large):>10}{'queries':>9}"
-        f"{'floor':>9}{'×floor':>8}{'growth':>8}"
+        f"{'med ' + short(large):>11}{'p95 ' + short(large):>11}{'queries':>9}"
+        f"{'floor':>11}{'×floor':>8}{'growth':>9}"
     )
     print()
     print(header)
@@ -364,10 +364,10 @@ def print_table(rows: list[dict], small: int, large: int) -> None:
         print(
             f"{row['database']:<11}{row['page']:<27}"
             f"{small_m.get('median_ms', 0):>8.1f}ms"
-            f"{large_m['median_ms']:>8.1f}ms{large_m['p95_ms']:>8.1f}ms"
+            f"{large_m['median_ms']:>9.1f}ms{large_m['p95_ms']:>9.1f}ms"
             f"{queries_text(small_m, large_m):>9}"
-            f"{large_m['floor_ms']:>7.1f}ms{large_m['floor_ratio']:>7.2f}×"
-            f"{row['growth'] or 0:>7.2f}×"
+            f"{large_m['floor_ms']:>9.1f}ms{large_m['floor_ratio']:>7.2f}×"
+            f"{row['growth'] or 0:>8.2f}×"
         )
 
 
@@ -439,9 +439,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--page-budget",
         type=float,
-        default=120,
-        help="seconds one page may take over all its requests before the bench "
-        "moves on (default 120)",
+        default=0,
+        help="seconds one page may take over its requests before the bench moves "
+        "on; 0 (the default) measures every request",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "bench.json")
     args = parser.parse_args(argv)
