@@ -285,8 +285,15 @@ def _clean_website(errors: dict[str, list[Any]], text: str) -> str:
         return text
     if "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or "." not in parts.netloc:
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or "." not in parts.netloc
+    ):
         errors.setdefault("website", []).append(
             _l("Enter a web address such as https://example.com.")
         )

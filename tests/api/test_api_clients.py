@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from clientflow_plugin.models import Client, Project
@@ -146,11 +145,6 @@ def test_project_for_a_client_of_another_workspace_answers_404(api, make_workspa
     assert db.session.scalar(select(func.count(Project.id))) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="clients._clean_website lets urlsplit's ValueError out (a 500 on the "
-    "API and on the client form); remove this mark once it is refused as a field",
-)
 def test_website_that_is_no_web_address_is_refused_by_field(api):
     response = api.post("/clients", json={"name": "X", "website": "[not a host]"})
 
