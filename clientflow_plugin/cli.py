@@ -6,7 +6,12 @@ import click
 from cryptography.fernet import Fernet
 from flask.cli import AppGroup
 
-from .commands import rotate_key_command, run_schedules_command, send_reminders_command
+from .commands import (
+    check_totals_command,
+    rotate_key_command,
+    run_schedules_command,
+    send_reminders_command,
+)
 from .import_command import import_history
 
 clientflow_cli = AppGroup("clientflow", help="ClientFlow's commands.")
@@ -18,8 +23,14 @@ def generate_key() -> None:
     click.echo(Fernet.generate_key().decode("ascii"))
 
 
-# Recurring invoices, reminders and key rotation live in their own module.
-for _command in (run_schedules_command, send_reminders_command, rotate_key_command):
+# Recurring invoices, reminders, key rotation and the totals' check live in
+# their own module.
+for _command in (
+    run_schedules_command,
+    send_reminders_command,
+    rotate_key_command,
+    check_totals_command,
+):
     clientflow_cli.add_command(_command)
 
 clientflow_cli.add_command(import_history)

@@ -134,3 +134,50 @@ def rotate_key_command(batch_size: int) -> None:
         f"under the newest key, {result.changed_meanwhile} changed meanwhile, "
         f"in {result.columns} columns"
     )
+
+
+@click.command("check-totals")
+@click.option("--workspace", "slug", help="Only this workspace (its slug).")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rebuild the totals from the invoices and payments when they differ.",
+)
+@with_appcontext
+def check_totals_command(slug: str | None, repair: bool) -> None:
+    """Compare the revenue totals the dashboard reads with the books.
+
+    Exits with status 1 when they differ and --repair was not given.
+    """
+    from host_stub.sdk import Workspace, db
+
+    from . import revenue_totals
+
+    workspace_id = None
+    if slug:
+        workspace = db.session.scalar(
+            db.select(Workspace).where(Workspace.slug == slug)
+        )
+        if workspace is None:
+            raise click.ClickException(f"no workspace {slug!r}")
+        workspace_id = workspace.id
+    if repair:
+        revenue_totals.lock_books(db.session)
+    found = revenue_totals.differences(db.session, workspace_id)
+    for difference in found[:20]:
+        click.echo(
+            f"{difference.table} {difference.key}: kept {difference.stored}, "
+            f"books say {difference.expected}"
+        )
+    if len(found) > 20:
+        click.echo(f"… and {len(found) - 20} more")
+    if not found:
+        db.session.rollback()
+        click.echo("The revenue totals agree with the invoices and payments.")
+        return
+    if not repair:
+        db.session.rollback()
+        raise click.exceptions.Exit(1)
+    written = revenue_totals.rebuild(db.session, workspace_id)
+    db.session.commit()
+    click.echo(f"{len(found)} differences repaired; {written} rows rebuilt.")

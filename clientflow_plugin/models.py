@@ -359,6 +359,64 @@ class Payment(db.Model):
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
 
 
+class RevenueDay(db.Model):
+    """What a workspace invoiced and collected on one business day.
+
+    Kept by database triggers on invoices and payments (migration cf_0005),
+    in the same transaction as the change, whoever writes it: the dashboard
+    adds up a few hundred of these rows instead of every invoice and payment.
+    *Invoiced* counts issued invoices by issue date, *collected* the payments
+    on issued invoices by payment date; voiding an invoice takes both back.
+    ``flask clientflow check-totals`` compares them with the books.
+    """
+
+    __tablename__ = "clientflow_revenue_days"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
+    collected_minor: Mapped[int] = mapped_column(Money, default=0)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClientRevenueMonth(db.Model):
+    """A client's invoiced and collected amounts of one month (its first day),
+    kept like :class:`RevenueDay`."""
+
+    __tablename__ = "clientflow_client_revenue_months"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
+    collected_minor: Mapped[int] = mapped_column(Money, default=0)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClientRevenue(db.Model):
+    """A client's invoiced and collected amounts to date, kept like
+    :class:`RevenueDay`. ``client_id`` carries no foreign key: a client with
+    invoices is never deleted, and the triggers must not fail on the rows of
+    one that is being deleted with its workspace."""
+
+    __tablename__ = "clientflow_client_revenue"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
+    collected_minor: Mapped[int] = mapped_column(Money, default=0)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PortalToken(db.Model):
     """A portal link of one invoice; only the SHA-256 of its secret is kept."""
 
