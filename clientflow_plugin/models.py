@@ -366,7 +366,8 @@ class RevenueDay(db.Model):
     in the same transaction as the change, whoever writes it: the dashboard
     adds up a few hundred of these rows instead of every invoice and payment.
     *Invoiced* counts issued invoices by issue date, *collected* the payments
-    on issued invoices by payment date; voiding an invoice takes both back.
+    on issued invoices by payment date, *due* and *due paid* the same by the
+    invoice's due date; voiding an invoice takes them all back.
     ``flask clientflow check-totals`` compares them with the books.
     """
 
@@ -380,6 +381,10 @@ class RevenueDay(db.Model):
     invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
     collected_minor: Mapped[int] = mapped_column(Money, default=0)
     issued_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Totals of issued invoices falling due on the day, and what has been
+    # paid on them (whenever): overdue = due − due paid of the days before.
+    due_minor: Mapped[int] = mapped_column(Money, default=0)
+    due_paid_minor: Mapped[int] = mapped_column(Money, default=0)
 
 
 class ClientRevenueMonth(db.Model):

@@ -40,7 +40,8 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-AMOUNTS = ("invoiced_minor", "collected_minor", "issued_count")
+CLIENT_SUMS = ("invoiced_minor", "collected_minor", "issued_count")
+DAY_SUMS = (*CLIENT_SUMS, "due_minor", "due_paid_minor")
 
 
 class month_start(FunctionElement):  # noqa: N801  (reads as a SQL function)
@@ -63,73 +64,96 @@ def _month_start_default(element, compiler, **kw) -> str:
 
 
 def _contributions(workspace_id: int | None):
-    """Each issued invoice and each payment on one, as the triggers count them."""
+    """Each issued invoice and each payment on one, as the triggers count them:
+    (workspace, currency, client, day, invoiced, collected, issued, due, due
+    paid)."""
     issued = Invoice.state == InvoiceState.ISSUED.value
-    invoices = select(
-        Invoice.workspace_id.label("workspace_id"),
-        Invoice.currency.label("currency"),
-        Invoice.client_id.label("client_id"),
-        Invoice.issue_date.label("day"),
-        Invoice.total_minor.label("invoiced"),
-        literal(0).label("collected"),
-        literal(1).label("issued"),
-    ).where(issued)
-    payments = (
-        select(
-            Invoice.workspace_id,
-            Invoice.currency,
-            Invoice.client_id,
-            Payment.paid_on,
-            literal(0),
-            Payment.amount_minor,
-            literal(0),
+    has_due = Invoice.due_date.is_not(None)
+
+    def row(day, invoiced=0, collected=0, count=0, due=0, due_paid=0):
+        return (
+            Invoice.workspace_id.label("workspace_id"),
+            Invoice.currency.label("currency"),
+            Invoice.client_id.label("client_id"),
+            day.label("day"),
+            *(
+                (value if hasattr(value, "label") else literal(value)).label(name)
+                for name, value in (
+                    ("invoiced", invoiced),
+                    ("collected", collected),
+                    ("issued", count),
+                    ("due", due),
+                    ("due_paid", due_paid),
+                )
+            ),
         )
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(issued)
-    )
+
+    def paid(day, **amounts):
+        return (
+            select(*row(day, **amounts))
+            .select_from(Payment)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+        )
+
+    parts = [
+        select(*row(Invoice.issue_date, invoiced=Invoice.total_minor, count=1)).where(
+            issued
+        ),
+        select(*row(Invoice.due_date, due=Invoice.total_minor)).where(issued, has_due),
+        paid(Payment.paid_on, collected=Payment.amount_minor).where(issued),
+        paid(Invoice.due_date, due_paid=Payment.amount_minor).where(issued, has_due),
+    ]
     if workspace_id is not None:
-        invoices = invoices.where(Invoice.workspace_id == workspace_id)
-        payments = payments.where(Invoice.workspace_id == workspace_id)
-    return union_all(invoices, payments).subquery("contributions")
+        parts = [part.where(Invoice.workspace_id == workspace_id) for part in parts]
+    return union_all(*parts).subquery("contributions")
 
 
-def _sums(c):
-    return (
-        func.sum(c.c.invoiced).label("invoiced_minor"),
-        func.sum(c.c.collected).label("collected_minor"),
-        func.sum(c.c.issued).label("issued_count"),
-    )
+def _sums(c, names=CLIENT_SUMS):
+    sources = {
+        "invoiced_minor": c.c.invoiced,
+        "collected_minor": c.c.collected,
+        "issued_count": c.c.issued,
+        "due_minor": c.c.due,
+        "due_paid_minor": c.c.due_paid,
+    }
+    return tuple(func.sum(sources[name]).label(name) for name in names)
 
 
 def _expected_statements(workspace_id: int | None):
-    """(model, key columns, select of the expected rows) for each table."""
+    """(model, key columns, sums, select of the expected rows) for each table."""
     c = _contributions(workspace_id)
     month = month_start(c.c.day)
+    counted = (c.c.invoiced != 0) | (c.c.collected != 0) | (c.c.issued != 0)
     return [
         (
             RevenueDay,
             ("workspace_id", "currency", "day"),
-            select(c.c.workspace_id, c.c.currency, c.c.day, *_sums(c)).group_by(
-                c.c.workspace_id, c.c.currency, c.c.day
-            ),
+            DAY_SUMS,
+            select(
+                c.c.workspace_id, c.c.currency, c.c.day, *_sums(c, DAY_SUMS)
+            ).group_by(c.c.workspace_id, c.c.currency, c.c.day),
         ),
         (
             ClientRevenueMonth,
             ("workspace_id", "currency", "month", "client_id"),
+            CLIENT_SUMS,
             select(
                 c.c.workspace_id,
                 c.c.currency,
                 month.label("month"),
                 c.c.client_id,
                 *_sums(c),
-            ).group_by(c.c.workspace_id, c.c.currency, month, c.c.client_id),
+            )
+            .where(counted)
+            .group_by(c.c.workspace_id, c.c.currency, month, c.c.client_id),
         ),
         (
             ClientRevenue,
             ("workspace_id", "currency", "client_id"),
-            select(c.c.workspace_id, c.c.currency, c.c.client_id, *_sums(c)).group_by(
-                c.c.workspace_id, c.c.currency, c.c.client_id
-            ),
+            CLIENT_SUMS,
+            select(c.c.workspace_id, c.c.currency, c.c.client_id, *_sums(c))
+            .where(counted)
+            .group_by(c.c.workspace_id, c.c.currency, c.c.client_id),
         ),
     ]
 
@@ -138,37 +162,34 @@ def _expected_statements(workspace_id: int | None):
 class Difference:
     table: str
     key: tuple
-    stored: tuple[int, int, int]
-    expected: tuple[int, int, int]
-
-
-def _as_amounts(row) -> tuple[int, int, int]:
-    return tuple(int(getattr(row, name) or 0) for name in AMOUNTS)
+    stored: tuple[int, ...]
+    expected: tuple[int, ...]
 
 
 def differences(session: Session, workspace_id: int | None = None) -> list[Difference]:
     """Rows of the kept tables that disagree with the books; rows that add up
     to nothing count as absent."""
     found = []
-    for model, keys, expected_select in _expected_statements(workspace_id):
-        columns = [getattr(model, k) for k in keys]
-        stored_select = select(*columns, *(getattr(model, a) for a in AMOUNTS))
+    for model, keys, sums, expected_select in _expected_statements(workspace_id):
+        columns = [getattr(model, k) for k in (*keys, *sums)]
+        stored_select = select(*columns)
         if workspace_id is not None:
             stored_select = stored_select.where(model.workspace_id == workspace_id)
         stored = _by_key(session.execute(stored_select), len(keys))
         expected = _by_key(session.execute(expected_select), len(keys))
+        nothing = (0,) * len(sums)
         for key in sorted(set(stored) | set(expected), key=repr):
-            have, want = stored.get(key, (0, 0, 0)), expected.get(key, (0, 0, 0))
+            have, want = stored.get(key, nothing), expected.get(key, nothing)
             if have != want:
                 found.append(Difference(model.__tablename__, key, have, want))
     return found
 
 
-def _by_key(rows: Iterable, width: int) -> dict[tuple, tuple[int, int, int]]:
+def _by_key(rows: Iterable, width: int) -> dict[tuple, tuple[int, ...]]:
     kept = {}
     for row in rows:
-        amounts = _as_amounts(row)
-        if amounts != (0, 0, 0):
+        amounts = tuple(int(value or 0) for value in row[width:])
+        if any(amounts):
             kept[tuple(str(v) for v in row[:width])] = amounts
     return kept
 
@@ -181,13 +202,13 @@ def rebuild(session: Session, workspace_id: int | None = None) -> int:
     PostgreSQL in a transaction that locks them first (``--repair`` does).
     """
     written = 0
-    for model, keys, expected_select in _expected_statements(workspace_id):
+    for model, keys, sums, expected_select in _expected_statements(workspace_id):
         removal = delete(model)
         if workspace_id is not None:
             removal = removal.where(model.workspace_id == workspace_id)
         session.execute(removal)
         result = session.execute(
-            insert(model).from_select([*keys, *AMOUNTS], expected_select)
+            insert(model).from_select([*keys, *sums], expected_select)
         )
         written += max(result.rowcount or 0, 0)
     logger.info(

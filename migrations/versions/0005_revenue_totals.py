@@ -5,10 +5,14 @@ every payment of the workspace on each request. These three tables hold the
 same sums per day, per client and month, and per client, and database
 triggers on ``clientflow_invoices`` and ``clientflow_payments`` keep them in
 the same transaction as the change, whichever code writes it (the billing
-pages, the API, imports, schedules, a console). The rules are those of
-``clientflow_plugin/metrics.py``: an invoice counts while its state is
-``issued``, on its issue date; a payment counts on its date while its invoice
-is issued. Each change adds a signed delta with ``INSERT … ON CONFLICT DO
+pages, the API, imports, schedules, a console).
+
+The rules are those of ``clientflow_plugin/metrics.py``. An invoice counts
+while its state is ``issued``: its total as *invoiced* on its issue date and
+as *due* on its due date. A payment counts while its invoice is issued: as
+*collected* on its own date and as *due paid* on the invoice's due date, so
+that what is overdue on a day is the due less the due paid of the days
+before it. Each change adds a signed delta with ``INSERT … ON CONFLICT DO
 UPDATE``, which PostgreSQL serialises on the row, so concurrent payments add
 up rather than overwrite each other.
 
@@ -42,12 +46,19 @@ TABLES = (
     "clientflow_revenue_days",
 )
 
+#: The sums every table keeps, and the two only the day table keeps.
+CLIENT_SUMS = ("invoiced_minor", "collected_minor", "issued_count")
+DAY_SUMS = (*CLIENT_SUMS, "due_minor", "due_paid_minor")
 
-def _amounts() -> list[sa.Column]:
+
+def _sum_columns(names) -> list[sa.Column]:
     return [
-        sa.Column("invoiced_minor", sa.BigInteger(), nullable=False),
-        sa.Column("collected_minor", sa.BigInteger(), nullable=False),
-        sa.Column("issued_count", sa.Integer(), nullable=False),
+        sa.Column(
+            name,
+            sa.Integer() if name == "issued_count" else sa.BigInteger(),
+            nullable=False,
+        )
+        for name in names
     ]
 
 
@@ -66,7 +77,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        *_amounts(),
+        *_sum_columns(DAY_SUMS),
         _workspace_fk("clientflow_revenue_days"),
         sa.PrimaryKeyConstraint(
             "workspace_id", "currency", "day", name=op.f("pk_clientflow_revenue_days")
@@ -78,7 +89,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
-        *_amounts(),
+        *_sum_columns(CLIENT_SUMS),
         _workspace_fk("clientflow_client_revenue_months"),
         sa.PrimaryKeyConstraint(
             "workspace_id",
@@ -93,7 +104,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
-        *_amounts(),
+        *_sum_columns(CLIENT_SUMS),
         _workspace_fk("clientflow_client_revenue"),
         sa.PrimaryKeyConstraint(
             "workspace_id",
@@ -114,19 +125,31 @@ def downgrade() -> None:
 
 # -- the rows every change adds up to ----------------------------------------------
 
-#: (workspace, currency, client, day, invoiced, collected, issued count) of
-#: each issued invoice and each payment on one, for the backfill.
+#: (workspace, currency, client, day, invoiced, collected, issued, due, due
+#: paid) of each issued invoice and each payment on one, for the backfill.
 CONTRIBUTIONS = """
     SELECT i.workspace_id, i.currency, i.client_id, i.issue_date AS day,
-           i.total_minor AS invoiced, 0 AS collected, 1 AS issued
+           i.total_minor AS invoiced, 0 AS collected, 1 AS issued,
+           0 AS due, 0 AS due_paid
       FROM clientflow_invoices i
      WHERE i.state = 'issued'
     UNION ALL
-    SELECT i.workspace_id, i.currency, i.client_id, p.paid_on,
-           0, p.amount_minor, 0
+    SELECT i.workspace_id, i.currency, i.client_id, i.due_date, 0, 0, 0,
+           i.total_minor, 0
+      FROM clientflow_invoices i
+     WHERE i.state = 'issued' AND i.due_date IS NOT NULL
+    UNION ALL
+    SELECT i.workspace_id, i.currency, i.client_id, p.paid_on, 0,
+           p.amount_minor, 0, 0, 0
       FROM clientflow_payments p
       JOIN clientflow_invoices i ON i.id = p.invoice_id
      WHERE i.state = 'issued'
+    UNION ALL
+    SELECT i.workspace_id, i.currency, i.client_id, i.due_date, 0, 0, 0, 0,
+           p.amount_minor
+      FROM clientflow_payments p
+      JOIN clientflow_invoices i ON i.id = p.invoice_id
+     WHERE i.state = 'issued' AND i.due_date IS NOT NULL
 """
 
 
@@ -136,29 +159,28 @@ def backfill() -> None:
         if op.get_bind().dialect.name == "sqlite"
         else "CAST(date_trunc('month', day) AS date)"
     )
-    sums = "SUM(invoiced), SUM(collected), SUM(issued)"
+    client_sums = "SUM(invoiced), SUM(collected), SUM(issued)"
+    counted = "WHERE invoiced <> 0 OR collected <> 0 OR issued <> 0"
     op.execute(
         f"""INSERT INTO clientflow_revenue_days
-            (workspace_id, currency, day, invoiced_minor, collected_minor,
-             issued_count)
-            SELECT workspace_id, currency, day, {sums}
+            (workspace_id, currency, day, {", ".join(DAY_SUMS)})
+            SELECT workspace_id, currency, day, {client_sums}, SUM(due),
+                   SUM(due_paid)
               FROM ({CONTRIBUTIONS}) c
              GROUP BY workspace_id, currency, day"""
     )
     op.execute(
         f"""INSERT INTO clientflow_client_revenue_months
-            (workspace_id, currency, month, client_id, invoiced_minor,
-             collected_minor, issued_count)
-            SELECT workspace_id, currency, {month}, client_id, {sums}
-              FROM ({CONTRIBUTIONS}) c
+            (workspace_id, currency, month, client_id, {", ".join(CLIENT_SUMS)})
+            SELECT workspace_id, currency, {month}, client_id, {client_sums}
+              FROM ({CONTRIBUTIONS}) c {counted}
              GROUP BY workspace_id, currency, {month}, client_id"""
     )
     op.execute(
         f"""INSERT INTO clientflow_client_revenue
-            (workspace_id, currency, client_id, invoiced_minor, collected_minor,
-             issued_count)
-            SELECT workspace_id, currency, client_id, {sums}
-              FROM ({CONTRIBUTIONS}) c
+            (workspace_id, currency, client_id, {", ".join(CLIENT_SUMS)})
+            SELECT workspace_id, currency, client_id, {client_sums}
+              FROM ({CONTRIBUTIONS}) c {counted}
              GROUP BY workspace_id, currency, client_id"""
     )
 
@@ -166,125 +188,138 @@ def backfill() -> None:
 # -- triggers ------------------------------------------------------------------------
 
 #: Invoice columns whose change moves the invoice's or its payments' sums.
-INVOICE_COLUMNS = "state, client_id, issue_date, total_minor, currency, workspace_id"
+INVOICE_COLUMNS = (
+    "state, client_id, issue_date, due_date, total_minor, currency, workspace_id"
+)
+
+SQLITE_TRIGGER_NAMES = (
+    "clientflow_invoices_revenue_insert",
+    "clientflow_invoices_revenue_update",
+    "clientflow_invoices_revenue_delete",
+    "clientflow_payments_revenue_insert",
+    "clientflow_payments_revenue_update",
+    "clientflow_payments_revenue_delete",
+)
 
 
 def create_triggers() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            op.execute(statement)
-    else:
-        for statement in POSTGRESQL_TRIGGERS:
-            op.execute(statement)
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in SQLITE_TRIGGERS if sqlite else POSTGRESQL_TRIGGERS:
+        op.execute(statement)
 
 
 def drop_triggers() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in (
-            "clientflow_invoices_revenue_insert",
-            "clientflow_invoices_revenue_update",
-            "clientflow_invoices_revenue_delete",
-            "clientflow_payments_revenue_insert",
-            "clientflow_payments_revenue_update",
-            "clientflow_payments_revenue_delete",
-        ):
+        for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP VIEW IF EXISTS clientflow_revenue_changes")
-    else:
-        for name in (
-            "clientflow_invoices_revenue",
-            "clientflow_invoices_revenue_update",
-        ):
-            op.execute(f"DROP TRIGGER IF EXISTS {name} ON clientflow_invoices")
-        op.execute(
-            "DROP TRIGGER IF EXISTS clientflow_payments_revenue ON clientflow_payments"
-        )
-        op.execute("DROP FUNCTION IF EXISTS clientflow_invoices_revenue()")
-        op.execute("DROP FUNCTION IF EXISTS clientflow_payments_revenue()")
-        op.execute(
-            "DROP FUNCTION IF EXISTS clientflow_add_revenue"
-            "(integer, text, integer, date, bigint, bigint, integer)"
-        )
+        return
+    for name in ("clientflow_invoices_revenue", "clientflow_invoices_revenue_update"):
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON clientflow_invoices")
+    op.execute(
+        "DROP TRIGGER IF EXISTS clientflow_payments_revenue ON clientflow_payments"
+    )
+    op.execute("DROP FUNCTION IF EXISTS clientflow_invoices_revenue()")
+    op.execute("DROP FUNCTION IF EXISTS clientflow_payments_revenue()")
+    op.execute(
+        "DROP FUNCTION IF EXISTS clientflow_add_revenue"
+        "(integer, text, integer, date, bigint, bigint, integer, bigint, bigint)"
+    )
 
 
-def _sqlite_upsert(table: str, keys: str, values: str) -> str:
-    return f"""
-        INSERT INTO {table} ({keys}, invoiced_minor, collected_minor, issued_count)
-        VALUES ({values}, NEW.invoiced_minor, NEW.collected_minor, NEW.issued_count)
-        ON CONFLICT ({keys}) DO UPDATE SET
-            invoiced_minor = invoiced_minor + excluded.invoiced_minor,
-            collected_minor = collected_minor + excluded.collected_minor,
-            issued_count = issued_count + excluded.issued_count;"""
+def _adding(sums, prefix: str = "") -> str:
+    return ", ".join(f"{name} = {prefix}{name} + excluded.{name}" for name in sums)
 
 
-#: A payment's change, as the invoice it belongs to stands (``{row}`` is NEW
-#: or OLD); nothing when that invoice is not issued or no longer exists.
-_SQLITE_PAYMENT_CHANGE = """
-    INSERT INTO clientflow_revenue_changes
-    SELECT i.workspace_id, i.currency, i.client_id, {row}.paid_on,
-           0, {sign}{row}.amount_minor, 0
-      FROM clientflow_invoices i
-     WHERE i.id = {row}.invoice_id AND i.state = 'issued';"""
+# -- SQLite ---------------------------------------------------------------------------
 
-#: An invoice's own change and that of its payments, ``{row}`` NEW or OLD.
+_SQLITE_COUNTED = (
+    "NEW.invoiced_minor <> 0 OR NEW.collected_minor <> 0 OR NEW.issued_count <> 0"
+)
+_SQLITE_CLIENT_VALUES = "NEW.invoiced_minor, NEW.collected_minor, NEW.issued_count"
+
+_SQLITE_APPLY = f"""
+    INSERT INTO clientflow_revenue_days
+        (workspace_id, currency, day, {", ".join(DAY_SUMS)})
+    VALUES (NEW.workspace_id, NEW.currency, NEW.day, {_SQLITE_CLIENT_VALUES},
+            NEW.due_minor, NEW.due_paid_minor)
+    ON CONFLICT (workspace_id, currency, day) DO UPDATE SET {_adding(DAY_SUMS)};
+    INSERT INTO clientflow_client_revenue_months
+        (workspace_id, currency, month, client_id, {", ".join(CLIENT_SUMS)})
+    SELECT NEW.workspace_id, NEW.currency, substr(NEW.day, 1, 8) || '01',
+           NEW.client_id, {_SQLITE_CLIENT_VALUES}
+     WHERE {_SQLITE_COUNTED}
+    ON CONFLICT (workspace_id, currency, month, client_id)
+    DO UPDATE SET {_adding(CLIENT_SUMS)};
+    INSERT INTO clientflow_client_revenue
+        (workspace_id, currency, client_id, {", ".join(CLIENT_SUMS)})
+    SELECT NEW.workspace_id, NEW.currency, NEW.client_id, {_SQLITE_CLIENT_VALUES}
+     WHERE {_SQLITE_COUNTED}
+    ON CONFLICT (workspace_id, currency, client_id)
+    DO UPDATE SET {_adding(CLIENT_SUMS)};"""
+
+#: An invoice's own change: its total on its issue day and on its due day.
+#: ``{row}`` is NEW or OLD, ``{sign}`` empty or a minus.
 _SQLITE_INVOICE_CHANGE = """
     INSERT INTO clientflow_revenue_changes
     SELECT {row}.workspace_id, {row}.currency, {row}.client_id, {row}.issue_date,
-           {sign}{row}.total_minor, 0, {sign}1
-     WHERE {row}.state = 'issued';"""
+           {sign}{row}.total_minor, 0, {sign}1, 0, 0
+     WHERE {row}.state = 'issued';
+    INSERT INTO clientflow_revenue_changes
+    SELECT {row}.workspace_id, {row}.currency, {row}.client_id, {row}.due_date,
+           0, 0, 0, {sign}{row}.total_minor, 0
+     WHERE {row}.state = 'issued' AND {row}.due_date IS NOT NULL;"""
 
+#: The change of an invoice's payments: on their days and on its due day.
 _SQLITE_INVOICE_PAYMENTS_CHANGE = """
     INSERT INTO clientflow_revenue_changes
     SELECT {row}.workspace_id, {row}.currency, {row}.client_id, p.paid_on,
-           0, {sign}SUM(p.amount_minor), 0
+           0, {sign}SUM(p.amount_minor), 0, 0, 0
+      FROM clientflow_payments p
+     WHERE p.invoice_id = {row}.id AND {row}.state = 'issued' {moved}
+     GROUP BY p.paid_on;
+    INSERT INTO clientflow_revenue_changes
+    SELECT {row}.workspace_id, {row}.currency, {row}.client_id, {row}.due_date,
+           0, 0, 0, 0, {sign}SUM(p.amount_minor)
       FROM clientflow_payments p
      WHERE p.invoice_id = {row}.id AND {row}.state = 'issued'
-     GROUP BY p.paid_on;"""
+       AND {row}.due_date IS NOT NULL {moved}
+     GROUP BY p.invoice_id;"""
 
-_MOVES_PAYMENTS = (
-    "(OLD.state IS NOT NEW.state OR OLD.client_id IS NOT NEW.client_id"
-    " OR OLD.currency IS NOT NEW.currency OR OLD.workspace_id IS NOT NEW.workspace_id)"
+#: A payment's change, as its invoice stands; nothing when that invoice is
+#: not issued or no longer exists.
+_SQLITE_PAYMENT_CHANGE = """
+    INSERT INTO clientflow_revenue_changes
+    SELECT i.workspace_id, i.currency, i.client_id, {row}.paid_on,
+           0, {sign}{row}.amount_minor, 0, 0, 0
+      FROM clientflow_invoices i
+     WHERE i.id = {row}.invoice_id AND i.state = 'issued';
+    INSERT INTO clientflow_revenue_changes
+    SELECT i.workspace_id, i.currency, i.client_id, i.due_date,
+           0, 0, 0, 0, {sign}{row}.amount_minor
+      FROM clientflow_invoices i
+     WHERE i.id = {row}.invoice_id AND i.state = 'issued'
+       AND i.due_date IS NOT NULL;"""
+
+#: Payments follow their invoice only when it changes state, client, currency,
+#: workspace or due date; a new total or issue date leaves them where they are.
+_SQLITE_MOVES_PAYMENTS = (
+    "AND (OLD.state IS NOT NEW.state OR OLD.client_id IS NOT NEW.client_id"
+    " OR OLD.currency IS NOT NEW.currency OR OLD.workspace_id IS NOT NEW.workspace_id"
+    " OR OLD.due_date IS NOT NEW.due_date)"
 )
 
 
-#: Payments follow their invoice only when it changes state, client, currency
-#: or workspace; a new total or issue date leaves them where they are.
-_SQLITE_MOVED_PAYMENTS = _SQLITE_INVOICE_PAYMENTS_CHANGE.replace(
-    "GROUP BY", f"AND {_MOVES_PAYMENTS} GROUP BY"
-)
+def _sqlite(template: str, row: str, sign: str = "", moved: str = "") -> str:
+    return template.format(row=row, sign=sign, moved=moved)
 
-
-def _sqlite(template: str, row: str, sign: str) -> str:
-    return template.format(row=row, sign=sign)
-
-
-_SQLITE_APPLY = "".join(
-    (
-        _sqlite_upsert(
-            "clientflow_revenue_days",
-            "workspace_id, currency, day",
-            "NEW.workspace_id, NEW.currency, NEW.day",
-        ),
-        _sqlite_upsert(
-            "clientflow_client_revenue_months",
-            "workspace_id, currency, month, client_id",
-            "NEW.workspace_id, NEW.currency, substr(NEW.day, 1, 8) || '01', "
-            "NEW.client_id",
-        ),
-        _sqlite_upsert(
-            "clientflow_client_revenue",
-            "workspace_id, currency, client_id",
-            "NEW.workspace_id, NEW.currency, NEW.client_id",
-        ),
-    )
-)
 
 SQLITE_TRIGGERS = [
     "DROP VIEW IF EXISTS clientflow_revenue_changes",
     # Typed columns of no rows: what the triggers below insert into.
     """CREATE VIEW clientflow_revenue_changes AS
        SELECT workspace_id, currency, 0 AS client_id, day, invoiced_minor,
-              collected_minor, issued_count
+              collected_minor, issued_count, due_minor, due_paid_minor
          FROM clientflow_revenue_days WHERE 0""",
     # A change of a workspace being deleted has nowhere to go (its rows go
     # with it), and inserting it would break the foreign key.
@@ -294,17 +329,18 @@ SQLITE_TRIGGERS = [
         BEGIN {_SQLITE_APPLY} END""",
     f"""CREATE TRIGGER clientflow_invoices_revenue_insert
         AFTER INSERT ON clientflow_invoices WHEN NEW.state = 'issued'
-        BEGIN {_sqlite(_SQLITE_INVOICE_CHANGE, "NEW", "")} END""",
+        BEGIN {_sqlite(_SQLITE_INVOICE_CHANGE, "NEW")} END""",
     f"""CREATE TRIGGER clientflow_invoices_revenue_update
         AFTER UPDATE OF {INVOICE_COLUMNS} ON clientflow_invoices
         WHEN (OLD.state = 'issued' OR NEW.state = 'issued') AND (
-            {_MOVES_PAYMENTS} OR OLD.issue_date IS NOT NEW.issue_date
-            OR OLD.total_minor IS NOT NEW.total_minor)
+            OLD.issue_date IS NOT NEW.issue_date
+            OR OLD.total_minor IS NOT NEW.total_minor
+            {_SQLITE_MOVES_PAYMENTS.replace("AND (", "OR (", 1)})
         BEGIN
         {_sqlite(_SQLITE_INVOICE_CHANGE, "OLD", "-")}
-        {_sqlite(_SQLITE_INVOICE_CHANGE, "NEW", "")}
-        {_sqlite(_SQLITE_MOVED_PAYMENTS, "OLD", "-")}
-        {_sqlite(_SQLITE_MOVED_PAYMENTS, "NEW", "")}
+        {_sqlite(_SQLITE_INVOICE_CHANGE, "NEW")}
+        {_sqlite(_SQLITE_INVOICE_PAYMENTS_CHANGE, "OLD", "-", _SQLITE_MOVES_PAYMENTS)}
+        {_sqlite(_SQLITE_INVOICE_PAYMENTS_CHANGE, "NEW", "", _SQLITE_MOVES_PAYMENTS)}
         END""",
     f"""CREATE TRIGGER clientflow_invoices_revenue_delete
         AFTER DELETE ON clientflow_invoices WHEN OLD.state = 'issued'
@@ -314,14 +350,14 @@ SQLITE_TRIGGERS = [
         END""",
     f"""CREATE TRIGGER clientflow_payments_revenue_insert
         AFTER INSERT ON clientflow_payments
-        BEGIN {_sqlite(_SQLITE_PAYMENT_CHANGE, "NEW", "")} END""",
+        BEGIN {_sqlite(_SQLITE_PAYMENT_CHANGE, "NEW")} END""",
     f"""CREATE TRIGGER clientflow_payments_revenue_update
         AFTER UPDATE OF invoice_id, paid_on, amount_minor ON clientflow_payments
         WHEN OLD.invoice_id IS NOT NEW.invoice_id OR OLD.paid_on IS NOT NEW.paid_on
           OR OLD.amount_minor IS NOT NEW.amount_minor
         BEGIN
         {_sqlite(_SQLITE_PAYMENT_CHANGE, "OLD", "-")}
-        {_sqlite(_SQLITE_PAYMENT_CHANGE, "NEW", "")}
+        {_sqlite(_SQLITE_PAYMENT_CHANGE, "NEW")}
         END""",
     f"""CREATE TRIGGER clientflow_payments_revenue_delete
         AFTER DELETE ON clientflow_payments
@@ -329,39 +365,70 @@ SQLITE_TRIGGERS = [
 ]
 
 
-def _pg_upsert(table: str, keys: str, values: str) -> str:
-    return f"""
-        INSERT INTO {table} AS t
-            ({keys}, invoiced_minor, collected_minor, issued_count)
-        VALUES ({values}, invoiced, collected, issued)
-        ON CONFLICT ({keys}) DO UPDATE SET
-            invoiced_minor = t.invoiced_minor + excluded.invoiced_minor,
-            collected_minor = t.collected_minor + excluded.collected_minor,
-            issued_count = t.issued_count + excluded.issued_count;"""
+# -- PostgreSQL ------------------------------------------------------------------------
+
+_PG_APPLY = f"""
+    INSERT INTO clientflow_revenue_days AS t
+        (workspace_id, currency, day, {", ".join(DAY_SUMS)})
+    VALUES (ws, cur, d, invoiced, collected, issued, due, due_paid)
+    ON CONFLICT (workspace_id, currency, day) DO UPDATE SET {_adding(DAY_SUMS, "t.")};
+    IF invoiced <> 0 OR collected <> 0 OR issued <> 0 THEN
+        INSERT INTO clientflow_client_revenue_months AS t
+            (workspace_id, currency, month, client_id, {", ".join(CLIENT_SUMS)})
+        VALUES (ws, cur, CAST(date_trunc('month', d) AS date), client,
+                invoiced, collected, issued)
+        ON CONFLICT (workspace_id, currency, month, client_id)
+        DO UPDATE SET {_adding(CLIENT_SUMS, "t.")};
+        INSERT INTO clientflow_client_revenue AS t
+            (workspace_id, currency, client_id, {", ".join(CLIENT_SUMS)})
+        VALUES (ws, cur, client, invoiced, collected, issued)
+        ON CONFLICT (workspace_id, currency, client_id)
+        DO UPDATE SET {_adding(CLIENT_SUMS, "t.")};
+    END IF;"""
+
+#: The invoice's own change and, when ``moves_payments``, its payments'; for
+#: the row ``{row}`` (OLD or NEW) with ``{sign}``.
+_PG_INVOICE_CHANGE = """
+    PERFORM clientflow_add_revenue({row}.workspace_id, {row}.currency,
+        {row}.client_id, {row}.issue_date, {sign}{row}.total_minor, 0, {sign}1, 0, 0);
+    IF {row}.due_date IS NOT NULL THEN
+        PERFORM clientflow_add_revenue({row}.workspace_id, {row}.currency,
+            {row}.client_id, {row}.due_date, 0, 0, 0, {sign}{row}.total_minor, 0);
+    END IF;
+    IF moves_payments THEN
+        PERFORM clientflow_add_revenue({row}.workspace_id, {row}.currency,
+            {row}.client_id, p.paid_on, 0, {sign}SUM(p.amount_minor)::bigint, 0, 0, 0)
+           FROM clientflow_payments p
+          WHERE p.invoice_id = {row}.id
+          GROUP BY p.paid_on;
+        PERFORM clientflow_add_revenue({row}.workspace_id, {row}.currency,
+            {row}.client_id, {row}.due_date, 0, 0, 0, 0,
+            {sign}SUM(p.amount_minor)::bigint)
+           FROM clientflow_payments p
+          WHERE p.invoice_id = {row}.id AND {row}.due_date IS NOT NULL
+          GROUP BY p.invoice_id;
+    END IF;"""
+
+_PG_PAYMENT_CHANGE = """
+    PERFORM clientflow_add_revenue(i.workspace_id, i.currency, i.client_id,
+        {row}.paid_on, 0, {sign}{row}.amount_minor, 0, 0, 0)
+       FROM clientflow_invoices i
+      WHERE i.id = {row}.invoice_id AND i.state = 'issued';
+    PERFORM clientflow_add_revenue(i.workspace_id, i.currency, i.client_id,
+        i.due_date, 0, 0, 0, 0, {sign}{row}.amount_minor)
+       FROM clientflow_invoices i
+      WHERE i.id = {row}.invoice_id AND i.state = 'issued'
+        AND i.due_date IS NOT NULL;"""
 
 
-_PG_APPLY = "".join(
-    (
-        _pg_upsert(
-            "clientflow_revenue_days", "workspace_id, currency, day", "ws, cur, d"
-        ),
-        _pg_upsert(
-            "clientflow_client_revenue_months",
-            "workspace_id, currency, month, client_id",
-            "ws, cur, CAST(date_trunc('month', d) AS date), client",
-        ),
-        _pg_upsert(
-            "clientflow_client_revenue",
-            "workspace_id, currency, client_id",
-            "ws, cur, client",
-        ),
-    )
-)
+def _pg(template: str, row: str, sign: str = "") -> str:
+    return template.format(row=row, sign=sign)
+
 
 POSTGRESQL_TRIGGERS = [
     f"""CREATE OR REPLACE FUNCTION clientflow_add_revenue(
-            ws integer, cur text, client integer, d date,
-            invoiced bigint, collected bigint, issued integer)
+            ws integer, cur text, client integer, d date, invoiced bigint,
+            collected bigint, issued integer, due bigint, due_paid bigint)
         RETURNS void LANGUAGE plpgsql AS $$
         BEGIN
             -- A change of a workspace being deleted has nowhere to go (its
@@ -371,7 +438,7 @@ POSTGRESQL_TRIGGERS = [
             END IF;
             {_PG_APPLY}
         END $$""",
-    """CREATE OR REPLACE FUNCTION clientflow_invoices_revenue()
+    f"""CREATE OR REPLACE FUNCTION clientflow_invoices_revenue()
         RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
             moves_payments boolean := TG_OP <> 'INSERT';
@@ -380,46 +447,25 @@ POSTGRESQL_TRIGGERS = [
                 moves_payments := OLD.state IS DISTINCT FROM NEW.state
                     OR OLD.client_id IS DISTINCT FROM NEW.client_id
                     OR OLD.currency IS DISTINCT FROM NEW.currency
-                    OR OLD.workspace_id IS DISTINCT FROM NEW.workspace_id;
+                    OR OLD.workspace_id IS DISTINCT FROM NEW.workspace_id
+                    OR OLD.due_date IS DISTINCT FROM NEW.due_date;
             END IF;
             IF TG_OP <> 'INSERT' AND OLD.state = 'issued' THEN
-                PERFORM clientflow_add_revenue(OLD.workspace_id, OLD.currency,
-                    OLD.client_id, OLD.issue_date, -OLD.total_minor, 0, -1);
-                IF moves_payments THEN
-                    PERFORM clientflow_add_revenue(OLD.workspace_id, OLD.currency,
-                        OLD.client_id, p.paid_on, 0, -SUM(p.amount_minor)::bigint, 0)
-                       FROM clientflow_payments p
-                      WHERE p.invoice_id = OLD.id
-                      GROUP BY p.paid_on;
-                END IF;
+                {_pg(_PG_INVOICE_CHANGE, "OLD", "-")}
             END IF;
             IF TG_OP <> 'DELETE' AND NEW.state = 'issued' THEN
-                PERFORM clientflow_add_revenue(NEW.workspace_id, NEW.currency,
-                    NEW.client_id, NEW.issue_date, NEW.total_minor, 0, 1);
-                IF moves_payments THEN
-                    PERFORM clientflow_add_revenue(NEW.workspace_id, NEW.currency,
-                        NEW.client_id, p.paid_on, 0, SUM(p.amount_minor)::bigint, 0)
-                       FROM clientflow_payments p
-                      WHERE p.invoice_id = NEW.id
-                      GROUP BY p.paid_on;
-                END IF;
+                {_pg(_PG_INVOICE_CHANGE, "NEW")}
             END IF;
             RETURN NULL;
         END $$""",
-    """CREATE OR REPLACE FUNCTION clientflow_payments_revenue()
+    f"""CREATE OR REPLACE FUNCTION clientflow_payments_revenue()
         RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP <> 'INSERT' THEN
-                PERFORM clientflow_add_revenue(i.workspace_id, i.currency,
-                    i.client_id, OLD.paid_on, 0, -OLD.amount_minor, 0)
-                   FROM clientflow_invoices i
-                  WHERE i.id = OLD.invoice_id AND i.state = 'issued';
+                {_pg(_PG_PAYMENT_CHANGE, "OLD", "-")}
             END IF;
             IF TG_OP <> 'DELETE' THEN
-                PERFORM clientflow_add_revenue(i.workspace_id, i.currency,
-                    i.client_id, NEW.paid_on, 0, NEW.amount_minor, 0)
-                   FROM clientflow_invoices i
-                  WHERE i.id = NEW.invoice_id AND i.state = 'issued';
+                {_pg(_PG_PAYMENT_CHANGE, "NEW")}
             END IF;
             RETURN NULL;
         END $$""",
@@ -436,6 +482,7 @@ POSTGRESQL_TRIGGERS = [
             OLD.state IS DISTINCT FROM NEW.state
             OR OLD.client_id IS DISTINCT FROM NEW.client_id
             OR OLD.issue_date IS DISTINCT FROM NEW.issue_date
+            OR OLD.due_date IS DISTINCT FROM NEW.due_date
             OR OLD.total_minor IS DISTINCT FROM NEW.total_minor
             OR OLD.currency IS DISTINCT FROM NEW.currency
             OR OLD.workspace_id IS DISTINCT FROM NEW.workspace_id))

@@ -143,6 +143,7 @@ def test_any_sequence_of_writes_keeps_the_sums_right(app, make_workspace):
                 currency=rng.choice(["EUR", "EUR", "USD"]),
                 number=f"R-{step}",
                 issue_date=DAY + timedelta(days=rng.randrange(90)),
+                due_date=rng.choice([None, DAY + timedelta(days=rng.randrange(120))]),
                 total_minor=rng.randrange(1, 10**7),
             )
             db.session.add(invoice)
@@ -176,6 +177,9 @@ def test_any_sequence_of_writes_keeps_the_sums_right(app, make_workspace):
                 .values(
                     client_id=rng.choice(clients[invoice.workspace_id]).id,
                     issue_date=DAY + timedelta(days=rng.randrange(400)),
+                    due_date=rng.choice(
+                        [None, DAY + timedelta(days=rng.randrange(400))]
+                    ),
                     currency=rng.choice(["EUR", "USD"]),
                 )
             )
@@ -197,6 +201,28 @@ def test_any_sequence_of_writes_keeps_the_sums_right(app, make_workspace):
 
     kept = db.session.scalar(select(sa.func.count()).select_from(RevenueDay))
     assert kept > 0
+
+
+def test_due_and_due_paid_follow_the_due_date(app, workspace):
+    books = Books(workspace)
+    due = DAY + timedelta(days=30)
+    invoice = books.invoice(books.client(), 9_000, DAY, due=due)
+    books.payment(invoice, 4_000, DAY + timedelta(days=40))
+
+    row = db.session.get(RevenueDay, (workspace.id, "EUR", due))
+    assert (row.due_minor, row.due_paid_minor) == (9_000, 4_000)
+
+    later = due + timedelta(days=15)
+    db.session.execute(
+        sa.update(Invoice).where(Invoice.id == invoice.id).values(due_date=later)
+    )
+    db.session.commit()
+    db.session.expire_all()
+    moved = db.session.get(RevenueDay, (workspace.id, "EUR", later))
+    assert (moved.due_minor, moved.due_paid_minor) == (9_000, 4_000)
+    emptied = db.session.get(RevenueDay, (workspace.id, "EUR", due))
+    assert (emptied.due_minor, emptied.due_paid_minor) == (0, 0)
+    assert_in_agreement()
 
 
 def test_payments_recorded_together_all_count(app, workspace):
@@ -257,7 +283,7 @@ def test_check_totals_finds_and_repairs_a_difference(app, workspace):
     )
     assert found.exit_code == 1
     assert "clientflow_revenue_days" in found.output
-    assert "books say (10000, 10000, 1)" in found.output
+    assert "books say (10000, 10000, 1, 0, 0)" in found.output
 
     repaired = runner.invoke(args=["clientflow", "check-totals", "--repair"])
     assert repaired.exit_code == 0, repaired.output
