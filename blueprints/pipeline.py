@@ -183,25 +183,48 @@ def _form_values(form: OpportunityForm) -> dict | None:
 
 @bp.get("/")
 def board():
+    """The board; ``?<stage>=N`` shows N cards of that column (clamped)."""
     workspace = _workspace()
     today = today_in(workspace)
-    data = pipeline.board(workspace.id, closed_since=_closed_since(today))
-    overdue = sum(
-        1
-        for column in data.columns
-        if column.stage in OPEN_STAGES
-        for card in column.cards
-        if card.next_follow_up and card.next_follow_up < today
+    limits = {stage: request.args.get(stage.value, type=int) for stage in STAGES}
+    data = pipeline.board(
+        workspace.id,
+        closed_since=_closed_since(today),
+        today=today,
+        limits=limits,
     )
     return render_template(
         TEMPLATES + "board.html",
         board=data,
         today=today,
         currency=workspace.currency,
-        overdue=overdue,
+        overdue=data.overdue,
+        more_urls=_more_urls(data),
         move_form=MoveForm(),
         closed_days=pipeline.BOARD_CLOSED_DAYS,
     )
+
+
+def _more_urls(data: pipeline.Board) -> dict[Stage, str]:
+    """Per truncated column, the board with more of its cards.
+
+    Columns already opened further keep their limits, and the link jumps to
+    the first card that was not shown yet.
+    """
+    opened = {
+        column.stage.value: column.limit
+        for column in data.columns
+        if column.limit > pipeline.BOARD_CARDS
+    }
+    return {
+        column.stage: url_for(
+            ".board",
+            **{**opened, column.stage.value: column.next_limit},
+            _anchor=f"{column.stage.value}-{len(column.cards) + 1}",
+        )
+        for column in data.columns
+        if column.next_limit
+    }
 
 
 def _closed_since(today: date) -> date:
@@ -269,6 +292,7 @@ def move(opportunity_id: int):
             stage,
             actor_id=_actor_id(),
             position=form.position.data,
+            closed_since=_closed_since(today_in(workspace)),
         )
     except PipelineError as error:
         if _wants_json():

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import case, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from host_stub.sdk import User, Workspace, db
@@ -76,6 +76,14 @@ WEEK_DAYS = 7
 
 #: How far back the board's Won and Lost columns go, in days.
 BOARD_CLOSED_DAYS = 90
+
+#: Cards a column of the board shows at first, and how many more each
+#: "show more" adds; the column's sums always count all of its cards.
+BOARD_CARDS = 50
+
+#: The most cards one column shows, whatever is asked, so that no request
+#: renders the whole history of a large pipeline.
+BOARD_MAX_CARDS = 500
 
 HUNDRED = Decimal(100)
 
@@ -130,17 +138,34 @@ class Card:
 
 @dataclass(frozen=True)
 class Column:
-    """A stage of the board with its cards and their sums."""
+    """A stage of the board with its first cards and the sums of all of them.
+
+    ``cards`` holds at most ``limit`` cards in board order; ``count`` and the
+    totals are those of every opportunity of the column.
+    """
 
     stage: Stage
     count: int
     total_minor: int
     weighted_minor: int
     cards: tuple[Card, ...] = ()
+    limit: int = BOARD_CARDS
 
     @property
     def label(self) -> str:
         return str(STAGE_LABELS[self.stage])
+
+    @property
+    def hidden(self) -> int:
+        """How many of the column's opportunities are not among its cards."""
+        return max(self.count - len(self.cards), 0)
+
+    @property
+    def next_limit(self) -> int | None:
+        """The limit that shows more of the column; None when none can be."""
+        if not self.hidden or self.limit >= BOARD_MAX_CARDS:
+            return None
+        return min(self.limit + BOARD_CARDS, BOARD_MAX_CARDS)
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,8 @@ class Totals:
 class Board:
     columns: tuple[Column, ...]
     open: Totals
+    #: Open opportunities whose follow-up date has passed (0 without a date).
+    overdue: int = 0
 
     def column(self, stage: Stage | str) -> Column:
         return next(c for c in self.columns if c.stage == Stage(stage))
@@ -310,20 +337,35 @@ def stage_totals(
     With ``closed_since``, Won and Lost count only what closed on or after
     that date; the open stages always count everything.
     """
+    per_stage, open_sums, _overdue = _sums(workspace_id, closed_since, None)
+    return per_stage, open_sums
+
+
+def _sums(
+    workspace_id: int, closed_since: date | None, today: date | None
+) -> tuple[dict[Stage, Totals], Totals, int]:
+    """Sums as :func:`stage_totals`; with ``today``, also overdue follow-ups."""
+    columns = [
+        Opportunity.stage,
+        func.count(Opportunity.id),
+        func.coalesce(func.sum(Opportunity.value_minor), 0),
+        func.coalesce(func.sum(Opportunity.value_minor * Opportunity.probability), 0),
+    ]
+    if today is not None:
+        late = case((Opportunity.next_follow_up < today, 1), else_=0)
+        columns.append(func.coalesce(func.sum(late), 0))
     rows = db.session.execute(
-        select(
-            Opportunity.stage,
-            func.count(Opportunity.id),
-            func.coalesce(func.sum(Opportunity.value_minor), 0),
-            func.coalesce(
-                func.sum(Opportunity.value_minor * Opportunity.probability), 0
-            ),
-        )
+        select(*columns)
         .where(Opportunity.workspace_id == workspace_id, _on_board(closed_since))
         .group_by(Opportunity.stage)
     ).all()
 
-    sums = {Stage(stage): (count, total, vp) for stage, count, total, vp in rows}
+    sums = {}
+    overdue = 0
+    for stage, count, total, vp, *late_count in rows:
+        sums[Stage(stage)] = (count, total, vp)
+        if late_count and Stage(stage) in OPEN_STAGES:
+            overdue += int(late_count[0])
     per_stage = {}
     for stage in STAGES:
         count, total, vp = sums.get(stage, (0, 0, 0))
@@ -336,7 +378,7 @@ def stage_totals(
         sum(per_stage[s].total_minor for s in OPEN_STAGES),
         _weighted(open_vp),
     )
-    return per_stage, open_sums
+    return per_stage, open_sums, overdue
 
 
 def open_totals(workspace_id: int) -> Totals:
@@ -344,18 +386,65 @@ def open_totals(workspace_id: int) -> Totals:
     return stage_totals(workspace_id)[1]
 
 
-def board(workspace_id: int, *, closed_since: date | None = None) -> Board:
-    """The board: one column per stage with its cards and sums; two queries.
+def card_limit(requested: int | None) -> int:
+    """How many cards a column shows for a requested number, clamped.
+
+    Nothing, or a number below :data:`BOARD_CARDS`, gives the default; more
+    than :data:`BOARD_MAX_CARDS` gives that maximum.
+    """
+    if not isinstance(requested, int) or isinstance(requested, bool):
+        return BOARD_CARDS
+    return min(max(requested, BOARD_CARDS), BOARD_MAX_CARDS)
+
+
+def board(
+    workspace_id: int,
+    *,
+    closed_since: date | None = None,
+    today: date | None = None,
+    limits: Mapping[Stage, int | None] | None = None,
+) -> Board:
+    """The board: one column per stage with its first cards and sums; two queries.
+
+    Each column holds its first :data:`BOARD_CARDS` cards in board order, or
+    as many as ``limits`` asks for that stage (see :func:`card_limit`), while
+    its count and totals cover all of its opportunities. The cards of every
+    column come from one query that ranks each stage's opportunities, so the
+    board reads the same number of rows and runs the same queries whatever
+    the size of the pipeline.
 
     ``closed_since`` keeps the Won and Lost columns to recent closings, so
     the board does not grow with years of history; their cards and sums
-    then agree with each other.
+    then agree with each other. With ``today``, :attr:`Board.overdue` counts
+    the open opportunities whose follow-up is before it.
     """
-    totals, open_sums = stage_totals(workspace_id, closed_since=closed_since)
+    limits = limits or {}
+    column_limits = {stage: card_limit(limits.get(stage)) for stage in STAGES}
+    totals, open_sums, overdue = _sums(workspace_id, closed_since, today)
+
+    ranked = (
+        select(
+            Opportunity.id,
+            func.row_number()
+            .over(
+                partition_by=Opportunity.stage,
+                order_by=(Opportunity.position, Opportunity.id),
+            )
+            .label("place"),
+            case(
+                {stage.value: n for stage, n in column_limits.items()},
+                value=Opportunity.stage,
+                else_=0,
+            ).label("shown"),
+        )
+        .where(Opportunity.workspace_id == workspace_id, _on_board(closed_since))
+        .subquery()
+    )
     rows = db.session.execute(
         _card_query(workspace_id)
-        .where(_on_board(closed_since))
-        .order_by(Opportunity.position, Opportunity.id)
+        .join(ranked, ranked.c.id == Opportunity.id)
+        .where(ranked.c.place <= ranked.c.shown)
+        .order_by(ranked.c.place)
     ).all()
 
     cards: dict[Stage, list[Card]] = {stage: [] for stage in STAGES}
@@ -369,10 +458,11 @@ def board(workspace_id: int, *, closed_since: date | None = None) -> Board:
             total_minor=totals[stage].total_minor,
             weighted_minor=totals[stage].weighted_minor,
             cards=tuple(cards[stage]),
+            limit=column_limits[stage],
         )
         for stage in STAGES
     )
-    return Board(columns=columns, open=open_sums)
+    return Board(columns=columns, open=open_sums, overdue=overdue)
 
 
 def follow_ups(workspace: Workspace, today: date | None = None) -> FollowUps:
@@ -806,14 +896,26 @@ def update_opportunity(
     return opportunity
 
 
-def _place(opportunity: Opportunity, stage: Stage, position: int | None) -> None:
-    """Put the opportunity at ``position`` of the stage's column, or last."""
+def _place(
+    opportunity: Opportunity,
+    stage: Stage,
+    position: int | None,
+    closed_since: date | None = None,
+) -> None:
+    """Put the opportunity at ``position`` of the stage's column, or last.
+
+    ``position`` counts the cards the board shows: with ``closed_since``, a
+    Won or Lost column shows only what closed since then, so the card goes
+    just before the shown card it was dropped on (or just after the last
+    one) and the cards left off keep their order around it. The column is
+    numbered again from 0, off-board cards included.
+    """
     if position is None:
         if opportunity.stage != stage:
             opportunity.position = _next_position(opportunity.workspace_id, stage)
         return
     rows = db.session.execute(
-        select(Opportunity.id, Opportunity.position)
+        select(Opportunity.id, Opportunity.position, Opportunity.closed_on)
         .where(
             Opportunity.workspace_id == opportunity.workspace_id,
             Opportunity.stage == stage,
@@ -822,7 +924,19 @@ def _place(opportunity: Opportunity, stage: Stage, position: int | None) -> None
         .order_by(Opportunity.position, Opportunity.id)
     ).all()
     order = [row.id for row in rows]
-    order.insert(min(position, len(order)), opportunity.id)
+    if closed_since is None or stage in OPEN_STAGES:
+        slot = min(position, len(order))
+    else:
+        shown = [
+            i
+            for i, row in enumerate(rows)
+            if row.closed_on is not None and row.closed_on >= closed_since
+        ]
+        if position < len(shown):
+            slot = shown[position]
+        else:
+            slot = shown[-1] + 1 if shown else len(order)
+    order.insert(slot, opportunity.id)
     current = {row.id: row.position for row in rows}
     changed = [
         {"id": opp_id, "position": index}
@@ -882,6 +996,7 @@ def move_stage(
     *,
     actor_id: int | None,
     position: int | None = None,
+    closed_since: date | None = None,
     lost_reason_id: int | None = None,
     lost_note: str = "",
     create_client: bool = False,
@@ -891,8 +1006,13 @@ def move_stage(
     """Move the opportunity to ``stage`` (at ``position`` of its column); commits.
 
     A change of stage is recorded as a :class:`StageChange`; a move within
-    the same column only reorders. Lost needs ``lost_reason_id`` from the
-    workspace's active reasons, and ``lost_note`` when the reason is "other".
+    the same column only reorders. ``position`` counts the cards of the
+    column as the board shows them: given the board's ``closed_since`` too,
+    a drop on Won or Lost lands among the recent closings where it was
+    dropped, whatever older closings the board leaves off.
+
+    Lost needs ``lost_reason_id`` from the workspace's active reasons, and
+    ``lost_note`` when the reason is "other".
     Won and lost set the closing date and probability 100 / 0; moving a
     closed opportunity back to an open stage reopens it. The probability
     follows the new stage's default unless the owner had changed it.
@@ -916,11 +1036,11 @@ def move_stage(
     source = Stage(opportunity.stage)
 
     if source == target:
-        _place(opportunity, target, position)
+        _place(opportunity, target, position, closed_since)
         db.session.commit()
         return opportunity
 
-    _place(opportunity, target, position)
+    _place(opportunity, target, position, closed_since)
     opportunity.stage = target
     if target in CLOSED_STAGES:
         opportunity.probability = DEFAULT_PROBABILITY[target]

@@ -19,6 +19,15 @@
   var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
   var statusLine = document.getElementById("board-status");
   var busy = false;
+  var numbers = numberFormat(document.documentElement.lang);
+
+  function numberFormat(lang) {
+    try {
+      return new Intl.NumberFormat(lang || undefined);
+    } catch (e) {
+      return new Intl.NumberFormat();
+    }
+  }
 
   function say(message, isError) {
     if (!statusLine) {
@@ -43,9 +52,17 @@
       if (!section) {
         return;
       }
-      section.querySelector("[data-count]").textContent = column.count;
+      section.querySelector("[data-count]").textContent = numbers.format(column.count);
       section.querySelector("[data-total]").textContent = column.total;
       section.querySelector("[data-weighted]").textContent = column.weighted;
+      // A column cut short says how many of its cards it shows; a drop
+      // changes both numbers.
+      var more = section.querySelector("[data-more]");
+      if (more) {
+        var shown = section.querySelectorAll("[data-stage-list] .cf-opp").length;
+        more.querySelector("[data-shown]").textContent = numbers.format(shown);
+        more.querySelector("[data-of]").textContent = numbers.format(column.count);
+      }
     });
   }
 
