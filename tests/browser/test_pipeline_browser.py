@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from clientflow_plugin.demo_data.pipeline import seed
 from clientflow_plugin.models import Opportunity, Stage, StageChange
+from clientflow_plugin.pipeline import BOARD_CARDS
 from host_stub.extensions import db
 from tests.clientflow.pipeline_factories import add_client, add_opportunity
 from tests.conftest import save_screenshot
@@ -152,3 +153,101 @@ def test_pipeline_pages_fit_the_screen(
             "document.documentElement.scrollWidth - window.innerWidth"
         )
         assert overflow <= 0, (name, overflow)
+
+
+# -- a long pipeline ---------------------------------------------------------
+
+
+def long_column(workspace, count: int, stage=Stage.PROPOSAL) -> list[int]:
+    """``count`` opportunities of one column, in board order."""
+    rows = [
+        Opportunity(
+            workspace_id=workspace.id,
+            prospect_name=f"Prospect {n}",
+            prospect_company=f"Company {n}",
+            title=f"Deal {n}",
+            stage=stage,
+            position=n,
+            value_minor=1_000_00 + n,
+            probability=50,
+        )
+        for n in range(count)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return [row.id for row in rows]
+
+
+def cards_in(page, stage: str):
+    return page.locator(f'[data-stage-list][data-stage="{stage}"] .cf-opp')
+
+
+def test_show_more_opens_a_long_column_without_javascript(
+    browser, browser_login, owner, workspace, live_server_url
+):
+    long_column(workspace, BOARD_CARDS + 7)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    browser_login(page, owner)
+    page.goto(board_url(live_server_url, workspace))
+    foot = page.locator('[data-column="proposal"] [data-more]')
+
+    assert cards_in(page, "proposal").count() == BOARD_CARDS
+    assert foot.locator(".cf-col-more-note").inner_text() == (
+        f"Showing {BOARD_CARDS} of {BOARD_CARDS + 7}"
+    )
+    foot.locator("a").click()
+    page.wait_for_load_state()
+
+    assert cards_in(page, "proposal").count() == BOARD_CARDS + 7
+    assert page.locator('[data-column="proposal"] [data-more]').count() == 0
+    assert page.url.endswith(f"#proposal-{BOARD_CARDS + 1}")
+    context.close()
+
+
+def test_dragging_into_a_long_column_updates_what_its_foot_says(
+    page, browser_login, owner, workspace, live_server_url, csrf_on
+):
+    ids = long_column(workspace, BOARD_CARDS + 7)
+    dragged = add_opportunity(workspace, Stage.NEGOTIATION, title="Late deal")
+    browser_login(page, owner)
+    page.goto(board_url(live_server_url, workspace))
+    target = card(page, "proposal", ids[1])
+
+    with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
+        card(page, "negotiation", dragged.id).drag_to(target)
+    page.wait_for_selector("#board-status:not(:empty)")
+    proposal = page.locator('[data-column="proposal"]')
+
+    assert moved.value.status == 200
+    assert proposal.locator("[data-count]").inner_text() == str(BOARD_CARDS + 8)
+    assert proposal.locator(".cf-col-more-note").inner_text() == (
+        f"Showing {BOARD_CARDS + 1} of {BOARD_CARDS + 8}"
+    )
+    page.reload()
+    shown = cards_in(page, "proposal").evaluate_all(
+        "cards => cards.map(c => Number(c.dataset.id))"
+    )
+    assert len(shown) == BOARD_CARDS
+    assert dragged.id in shown[:3]
+    assert [i for i in shown if i != dragged.id] == ids[: BOARD_CARDS - 1]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_column_fits_the_screen(
+    page, browser_login, owner, workspace, live_server_url, width
+):
+    demo_workspace(workspace)
+    long_column(workspace, BOARD_CARDS + 30)
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, owner)
+
+    page.goto(board_url(live_server_url, workspace))
+    foot = page.locator('[data-column="proposal"] [data-more]')
+    foot.scroll_into_view_if_needed()
+    save_screenshot(page, f"pipeline-board-long-{width}")
+
+    assert foot.is_visible()
+    assert foot.locator("a").is_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
