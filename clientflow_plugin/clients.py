@@ -41,12 +41,12 @@ from .invoices import status_expr as invoice_status_expr
 from .models import (
     OPEN_STAGES,
     Client,
+    ClientRevenue,
     ClientStatus,
     HourPack,
     Interaction,
     InteractionKind,
     Invoice,
-    InvoiceState,
     InvoiceTemplate,
     Opportunity,
     Project,
@@ -600,14 +600,16 @@ def _figures(workspace_id: int, currency: str, client_id) -> dict[str, Any]:
     """The card figures of the client ``client_id`` (a column) as subqueries.
 
     Each is a correlated subquery that reads only that client's rows through
-    an index that starts with the client, so its cost does not depend on the
-    planner guessing table sizes right. The rows are scoped by the client,
-    which the outer query takes from the workspace. Conditions on state and
-    currency sit inside the sums, where no index on (workspace, state) can
-    tempt the planner into reading every invoice of the workspace per client.
+    an index that starts with the client (or the workspace and the client),
+    so its cost does not depend on the planner guessing table sizes right.
+    Billed to date comes from the totals the database keeps per client
+    (:class:`ClientRevenue`), one row per currency, so it costs the same for
+    a client of ten invoices and one of ten thousand.
     """
-    issued = Invoice.state == InvoiceState.ISSUED.value
-    invoices = (Invoice.workspace_id == workspace_id, Invoice.client_id == client_id)
+    billed = (
+        ClientRevenue.workspace_id == workspace_id,
+        ClientRevenue.client_id == client_id,
+    )
     return {
         "active_projects": select(func.count(Project.id))
         .where(
@@ -616,28 +618,14 @@ def _figures(workspace_id: int, currency: str, client_id) -> dict[str, Any]:
         )
         .scalar_subquery(),
         "revenue_minor": select(
-            cast(
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                issued & (Invoice.currency == currency),
-                                Invoice.total_minor,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
-                BigInteger,
-            )
+            cast(func.coalesce(func.sum(ClientRevenue.invoiced_minor), 0), BigInteger)
         )
-        .where(*invoices)
+        .where(*billed, ClientRevenue.currency == currency)
         .scalar_subquery(),
         "other_currency_invoices": select(
-            func.count(case((issued & (Invoice.currency != currency), 1)))
+            func.coalesce(func.sum(ClientRevenue.issued_count), 0)
         )
-        .where(*invoices)
+        .where(*billed, ClientRevenue.currency != currency)
         .scalar_subquery(),
         "last_interaction_at": select(func.max(Interaction.occurred_at))
         .where(Interaction.client_id == client_id)

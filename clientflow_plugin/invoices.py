@@ -390,11 +390,13 @@ def issue(
     _recalculate_or_refuse(invoice)
 
     # Claim the draft first: of two requests issuing the same draft, the
-    # second finds it issued here and never takes a number.
+    # second finds it issued here and never takes a number. The dates go
+    # with the claim: the database's revenue totals count an issued invoice
+    # on its issue and due dates the moment it becomes issued.
     claimed = db.session.execute(
         update(Invoice)
         .where(Invoice.id == invoice.id, Invoice.state == InvoiceState.DRAFT)
-        .values(state=InvoiceState.ISSUED)
+        .values(state=InvoiceState.ISSUED, issue_date=issue_date, due_date=due_date)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:

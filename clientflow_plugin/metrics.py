@@ -20,13 +20,19 @@ Dates are business dates as the agency sees them: "today" is the date in the
 workspace's time zone, and every range is half-open, ``start <= d < end``.
 Each function runs a fixed number of statements whatever the amount of data.
 
-Two identities keep the large sums to one index range each, without joining
-every payment to its invoice:
+Amounts are counted in the workspace's currency; invoices in another one
+(kept from before a change of currency) are left out of the sums.
 
-- payments on issued invoices = all of the workspace's payments − payments on
-  drafts and voided invoices (a few, reached from those invoices);
-- the overdue part = totals of issued invoices due before today − (payments
-  on issued invoices − payments on those not yet due, a recent few).
+The sums of invoices and payments are read from the totals the database
+keeps per day, per client and month, and per client (``RevenueDay``,
+``ClientRevenueMonth``, ``ClientRevenue``; see ``revenue_totals.py``), so a
+figure reads a few hundred rows whatever the length of the history:
+
+- *pending* = invoiced − collected, over every day;
+- *overdue* = due − due paid, over the days before today (an invoice is
+  "due" on its due date, and its payments are "due paid" on that date too);
+- a custom period that cuts a month in two adds the payments of its partial
+  months from the payments themselves.
 """
 
 from __future__ import annotations
@@ -41,10 +47,7 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    literal_column,
-    or_,
     select,
-    text,
     true,
     union_all,
 )
@@ -57,20 +60,19 @@ from .clock import add_months, today_in
 from .models import (
     OPEN_STAGES,
     Client,
+    ClientRevenue,
+    ClientRevenueMonth,
     Invoice,
     InvoiceState,
     Opportunity,
     Payment,
     Project,
     ProjectStatus,
+    RevenueDay,
 )
 
 #: Clients named in the revenue share; the rest are added up as "others".
 TOP_CLIENTS = 5
-
-#: States whose payments are not revenue: every state but issued, listed so
-#: that the lookup is an index range rather than a scan.
-NOT_ISSUED = tuple(s.value for s in InvoiceState if s != InvoiceState.ISSUED)
 
 ONE_DECIMAL = Decimal("0.1")
 
@@ -279,39 +281,9 @@ def _one_row(*parts):
     return select(*(c for s in subqueries for c in s.c)).select_from(joined)
 
 
-def _payments_not_revenue(workspace_id: int):
-    """Payments of the workspace recorded on drafts or voided invoices.
-
-    Scoped through the invoice alone: a filter on the payment's own workspace
-    would let SQLite start from every payment instead of from these invoices.
-    """
-    return (
-        select(Payment.paid_on, Payment.amount_minor)
-        .select_from(Invoice)
-        .join(Payment, Payment.invoice_id == Invoice.id)
-        .where(
-            Invoice.workspace_id == workspace_id,
-            Invoice.state.in_(NOT_ISSUED),
-        )
-        .subquery()
-    )
-
-
 def _int(value) -> int:
     # PostgreSQL adds bigints up as numeric; the figures are whole minor units.
     return int(value or 0)
-
-
-def _plan_with_values(session: Session) -> None:
-    """Have PostgreSQL plan this transaction's statements for their values.
-
-    psycopg prepares a statement it has run five times, and PostgreSQL may
-    then keep one generic plan for every workspace and every range of dates;
-    for these sums such a plan took twice as long as one made for the values
-    at hand (scripts/bench.py, 200,000 invoices).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 # -- the figures -------------------------------------------------------------
@@ -321,7 +293,6 @@ def cards(
     session: Session, workspace, period: Period, today: date | None = None
 ) -> Cards:
     """The four cards, in one statement."""
-    _plan_with_values(session)
     return _cards(session, workspace, period, today or today_in(workspace))
 
 
@@ -339,32 +310,23 @@ def _cards(session: Session, workspace, period: Period, today: date) -> Cards:
         )
         .exists(),
     )
-    in_period = _within(Payment.paid_on, period.start, period.end)
-    paid = select(
-        _total(Payment.amount_minor).label("paid_all"),
-        _total(case((in_period, Payment.amount_minor), else_=0)).label("paid_period"),
-    ).where(Payment.workspace_id == ws)
-    excluded = _payments_not_revenue(ws)
-    in_period_excluded = _within(excluded.c.paid_on, period.start, period.end)
-    not_revenue = select(
-        _total(excluded.c.amount_minor).label("excluded_all"),
-        _total(case((in_period_excluded, excluded.c.amount_minor), else_=0)).label(
-            "excluded_period"
+    in_period = _within(RevenueDay.day, period.start, period.end)
+    books = select(
+        _total(RevenueDay.invoiced_minor).label("invoiced"),
+        _total(RevenueDay.collected_minor).label("collected"),
+        _total(case((in_period, RevenueDay.collected_minor), else_=0)).label(
+            "collected_in_period"
         ),
-    )
-    issued = Invoice.state == InvoiceState.ISSUED.value
-    overdue_total = select(_total(Invoice.total_minor).label("overdue_total")).where(
-        Invoice.workspace_id == ws, issued, Invoice.due_date < today
-    )
-    not_due = or_(Invoice.due_date >= today, Invoice.due_date.is_(None))
-    not_due_total = select(_total(Invoice.total_minor).label("not_due_total")).where(
-        Invoice.workspace_id == ws, issued, not_due
-    )
-    not_due_paid = (
-        select(_total(Payment.amount_minor).label("not_due_paid"))
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(Invoice.workspace_id == ws, issued, not_due, Payment.workspace_id == ws)
-    )
+        _total(
+            case(
+                (
+                    RevenueDay.day < today,
+                    RevenueDay.due_minor - RevenueDay.due_paid_minor,
+                ),
+                else_=0,
+            )
+        ).label("overdue"),
+    ).where(*_days_of(workspace))
     open_stages = [s.value for s in OPEN_STAGES]
     pipeline = select(
         func.count().label("open_count"),
@@ -372,98 +334,48 @@ def _cards(session: Session, workspace, period: Period, today: date) -> Cards:
         _total(Opportunity.value_minor * Opportunity.probability).label("weighted"),
     ).where(Opportunity.workspace_id == ws, Opportunity.stage.in_(open_stages))
 
-    row = session.execute(
-        _one_row(
-            active,
-            paid,
-            not_revenue,
-            overdue_total,
-            not_due_total,
-            not_due_paid,
-            pipeline,
-        )
-    ).one()
+    row = session.execute(_one_row(active, books, pipeline)).one()
 
-    collected = _int(row.paid_all) - _int(row.excluded_all)
-    collected_in_period = _int(row.paid_period) - _int(row.excluded_period)
-    issued_total = _int(row.overdue_total) + _int(row.not_due_total)
-    paid_on_overdue = collected - _int(row.not_due_paid)
     weighted = (Decimal(_int(row.weighted)) / 100).quantize(
         Decimal(1), rounding=ROUND_HALF_UP
     )
     return Cards(
         active_clients=_int(row.active_clients),
-        revenue_minor=collected_in_period,
-        pending_minor=issued_total - collected,
-        overdue_minor=_int(row.overdue_total) - paid_on_overdue,
+        revenue_minor=_int(row.collected_in_period),
+        pending_minor=_int(row.invoiced) - _int(row.collected),
+        overdue_minor=_int(row.overdue),
         open_opportunities=_int(row.open_count),
         open_value_minor=_int(row.open_value),
         weighted_value_minor=int(weighted),
     )
 
 
-def _monthly_sums(
-    session: Session,
-    workspace_id: int,
-    invoiced_from: date | None,
-    collected_from: date | None,
-    end: date,
-) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
-    """Invoiced and collected per month, in one statement; a ``None`` start skips.
-
-    Each arm adds up per day, in the order of its index, and only the few
-    hundred daily sums are grouped by month. The arm that takes back payments
-    on drafts and voided invoices has no date filter, so that every database
-    starts it from those few invoices rather than from the payments of the
-    period; months outside the range are dropped here.
-    """
-    arms = []
-    if invoiced_from is not None:
-        arms.append(
-            select(
-                literal_column("'invoiced'").label("series"),
-                Invoice.issue_date.label("day"),
-                func.sum(Invoice.total_minor).label("amount"),
-            )
-            .where(
-                Invoice.workspace_id == workspace_id,
-                Invoice.state == InvoiceState.ISSUED.value,
-                _within(Invoice.issue_date, invoiced_from, end),
-            )
-            .group_by(Invoice.issue_date)
-        )
-    if collected_from is not None:
-        arms.append(
-            select(
-                literal_column("'collected'").label("series"),
-                Payment.paid_on.label("day"),
-                func.sum(Payment.amount_minor).label("amount"),
-            )
-            .where(
-                Payment.workspace_id == workspace_id,
-                _within(Payment.paid_on, collected_from, end),
-            )
-            .group_by(Payment.paid_on)
-        )
-        excluded = _payments_not_revenue(workspace_id)
-        arms.append(
-            select(
-                literal_column("'collected'").label("series"),
-                excluded.c.paid_on.label("day"),
-                (-func.sum(excluded.c.amount_minor)).label("amount"),
-            ).group_by(excluded.c.paid_on)
-        )
-    days = union_all(*arms).subquery()
-    month = month_key(days.c.day)
-    statement = select(days.c.series, month, func.sum(days.c.amount)).group_by(
-        days.c.series, month
+def _days_of(workspace) -> tuple[ColumnElement, ...]:
+    return (
+        RevenueDay.workspace_id == workspace.id,
+        RevenueDay.currency == workspace.currency,
     )
 
+
+def _monthly_sums(
+    session: Session, workspace, start: date, end: date
+) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    """Invoiced and collected per month of ``[start, end)``, in one statement."""
+    month = month_key(RevenueDay.day)
+    statement = (
+        select(
+            month,
+            func.sum(RevenueDay.invoiced_minor),
+            func.sum(RevenueDay.collected_minor),
+        )
+        .where(*_days_of(workspace), _within(RevenueDay.day, start, end))
+        .group_by(month)
+    )
     invoiced: dict[tuple[int, int], int] = {}
     collected: dict[tuple[int, int], int] = {}
-    for series, key, amount in session.execute(statement):
-        target = invoiced if series == "invoiced" else collected
-        target[_month_of(key)] = _int(amount)
+    for key, invoiced_minor, collected_minor in session.execute(statement):
+        invoiced[_month_of(key)] = _int(invoiced_minor)
+        collected[_month_of(key)] = _int(collected_minor)
     return invoiced, collected
 
 
@@ -509,10 +421,9 @@ def monthly_revenue(
     session: Session, workspace, today: date | None = None
 ) -> list[MonthRevenue]:
     """Invoiced and collected in each of the last twelve months, oldest first."""
-    _plan_with_values(session)
     today = today or today_in(workspace)
     start, end = twelve_months(today)
-    invoiced, collected = _monthly_sums(session, workspace.id, start, start, end)
+    invoiced, collected = _monthly_sums(session, workspace, start, end)
     return _monthly_revenue(invoiced, collected, start, end)
 
 
@@ -520,11 +431,10 @@ def year_comparison(
     session: Session, workspace, today: date | None = None
 ) -> YearComparison:
     """Collected revenue of this year beside last year's, month by month."""
-    _plan_with_values(session)
     today = today or today_in(workspace)
     start = date(today.year - 1, 1, 1)
     end = add_months(first_of_month(today), 1)
-    _, collected = _monthly_sums(session, workspace.id, None, start, end)
+    _, collected = _monthly_sums(session, workspace, start, end)
     return _comparison(collected, today)
 
 
@@ -538,31 +448,69 @@ def client_shares(
     session: Session, workspace, period: Period, top: int = TOP_CLIENTS
 ) -> ClientShares:
     """Collected revenue of the period per client: the top ``top`` and the rest."""
-    _plan_with_values(session)
     return _client_shares(session, workspace, period, top)
+
+
+def _collected_per_client(workspace, period: Period):
+    """(client_id, collected) of the period, from the kept totals.
+
+    Whole months come from the monthly totals; the days of a month the period
+    only partly covers (custom periods) come from the payments themselves.
+    """
+    ws, currency = workspace.id, workspace.currency
+    if period.start is None and period.end is None:
+        return select(
+            ClientRevenue.client_id.label("client_id"),
+            ClientRevenue.collected_minor.label("collected"),
+        ).where(
+            ClientRevenue.workspace_id == ws,
+            ClientRevenue.currency == currency,
+            ClientRevenue.collected_minor != 0,
+        )
+
+    whole_from = period.start
+    if whole_from is not None and whole_from.day != 1:
+        whole_from = add_months(first_of_month(whole_from), 1)
+    whole_to = first_of_month(period.end) if period.end is not None else None
+    parts, partial = [], [(period.start, period.end)]
+    if whole_from is None or whole_to is None or whole_from < whole_to:
+        parts.append(
+            select(
+                ClientRevenueMonth.client_id.label("client_id"),
+                ClientRevenueMonth.collected_minor.label("collected"),
+            ).where(
+                ClientRevenueMonth.workspace_id == ws,
+                ClientRevenueMonth.currency == currency,
+                _within(ClientRevenueMonth.month, whole_from, whole_to),
+            )
+        )
+        partial = [(period.start, whole_from), (whole_to, period.end)]
+    for first, end in partial:
+        if first is None or end is None or first >= end:
+            continue
+        parts.append(
+            select(Invoice.client_id, Payment.amount_minor)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(
+                Payment.workspace_id == ws,
+                _within(Payment.paid_on, first, end),
+                Invoice.workspace_id == ws,
+                Invoice.state == InvoiceState.ISSUED.value,
+                Invoice.currency == currency,
+            )
+        )
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    return (
+        select(rows.c.client_id, func.sum(rows.c.collected).label("collected"))
+        .group_by(rows.c.client_id)
+        .having(func.sum(rows.c.collected) != 0)
+    )
 
 
 def _client_shares(
     session: Session, workspace, period: Period, top: int
 ) -> ClientShares:
-    ws = workspace.id
-    per_client = (
-        select(
-            Invoice.client_id.label("client_id"),
-            func.sum(Payment.amount_minor).label("collected"),
-        )
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(
-            Payment.workspace_id == ws,
-            Invoice.workspace_id == ws,
-            Invoice.state == InvoiceState.ISSUED.value,
-            # A lower bound even for all time: without one SQLite starts from
-            # the invoices and reads each payment row, twice the work.
-            _within(Payment.paid_on, period.start or date.min, period.end),
-        )
-        .group_by(Invoice.client_id)
-        .subquery()
-    )
+    per_client = _collected_per_client(workspace, period).subquery()
     ranked = select(
         per_client.c.client_id,
         per_client.c.collected,
@@ -604,15 +552,13 @@ def _client_shares(
 def dashboard(
     session: Session, workspace, period: Period, today: date | None = None
 ) -> Dashboard:
-    """Every figure of the landing page, in three statements (and the plan
-    setting on PostgreSQL)."""
-    _plan_with_values(session)
+    """Every figure of the landing page, in three statements."""
     today = today or today_in(workspace)
     start, end = twelve_months(today)
     last_january = date(today.year - 1, 1, 1)
 
     invoiced, collected = _monthly_sums(
-        session, workspace.id, start, min(start, last_january), end
+        session, workspace, min(start, last_january), end
     )
 
     return Dashboard(

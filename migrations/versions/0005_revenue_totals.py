@@ -193,6 +193,8 @@ INVOICE_COLUMNS = (
 )
 
 SQLITE_TRIGGER_NAMES = (
+    "clientflow_invoices_issue_date_insert",
+    "clientflow_invoices_issue_date_update",
     "clientflow_invoices_revenue_insert",
     "clientflow_invoices_revenue_update",
     "clientflow_invoices_revenue_delete",
@@ -314,7 +316,18 @@ def _sqlite(template: str, row: str, sign: str = "", moved: str = "") -> str:
     return template.format(row=row, sign=sign, moved=moved)
 
 
+#: An issued invoice without an issue date has no day to be counted on; it
+#: is refused with a message that says so rather than a foreign-looking one.
+NO_ISSUE_DATE = "an issued invoice needs an issue date"
+
 SQLITE_TRIGGERS = [
+    *(
+        f"""CREATE TRIGGER clientflow_invoices_issue_date_{event.lower()}
+            BEFORE {event} ON clientflow_invoices
+            WHEN NEW.state = 'issued' AND NEW.issue_date IS NULL
+            BEGIN SELECT RAISE(ABORT, '{NO_ISSUE_DATE}'); END"""
+        for event in ("INSERT", "UPDATE")
+    ),
     "DROP VIEW IF EXISTS clientflow_revenue_changes",
     # Typed columns of no rows: what the triggers below insert into.
     """CREATE VIEW clientflow_revenue_changes AS
@@ -454,6 +467,10 @@ POSTGRESQL_TRIGGERS = [
                 {_pg(_PG_INVOICE_CHANGE, "OLD", "-")}
             END IF;
             IF TG_OP <> 'DELETE' AND NEW.state = 'issued' THEN
+                IF NEW.issue_date IS NULL THEN
+                    RAISE EXCEPTION '{NO_ISSUE_DATE}'
+                        USING ERRCODE = 'check_violation';
+                END IF;
                 {_pg(_PG_INVOICE_CHANGE, "NEW")}
             END IF;
             RETURN NULL;

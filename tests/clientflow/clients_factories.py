@@ -121,6 +121,7 @@ def add_many_clients(workspace, count: int) -> None:
                     state="issued",
                     currency="EUR",
                     number=f"M-{next(_invoice_numbers):06d}",
+                    issue_date=date(2026, 1, 15),
                     total_minor=1000 + n,
                 ),
                 Interaction(

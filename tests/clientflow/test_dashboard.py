@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime
 
 import cssselect2
 import pytest
+import sqlalchemy as sa
 import tinyhtml5
 
 from clientflow_plugin import clock
+from clientflow_plugin.models import Invoice
 from host_stub.extensions import db
 from tests.clientflow.dashboard_factories import Books
 
@@ -156,11 +158,29 @@ def test_amounts_follow_the_readers_language(app, make_user, workspace, login, a
 
 def test_cards_use_the_workspace_currency(owner_client, base, workspace, agency):
     workspace.currency = "JPY"
+    db.session.execute(sa.update(Invoice).values(currency="JPY"))
     db.session.commit()
 
     html = owner_client.get(f"{base}/").get_data(as_text=True)
 
     assert card(html, "pending")[0] == "¥130,000"
+
+
+def test_invoices_in_another_currency_stay_out_of_the_sums(
+    owner_client, base, workspace, agency
+):
+    """After a change of the workspace's currency, amounts in the old one are
+    not added to amounts in the new one."""
+    workspace.currency = "USD"
+    db.session.commit()
+    html = owner_client.get(f"{base}/").get_data(as_text=True)
+    assert card(html, "pending")[0] == "$0.00"
+    assert card(html, "revenue")[0] == "$0.00"
+
+    db.session.execute(sa.update(Invoice).values(currency="USD"))
+    db.session.commit()
+    html = owner_client.get(f"{base}/").get_data(as_text=True)
+    assert card(html, "pending")[0] == "$1,300.00"
 
 
 # -- the three charts: tables on the page ------------------------------------

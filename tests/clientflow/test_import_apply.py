@@ -124,6 +124,7 @@ def test_an_own_invoice_may_carry_an_imported_number(workspace):
             number="2024/001",
             series="own",
             currency="EUR",
+            issue_date=date(2026, 1, 15),
         )
     )
     db.session.commit()

@@ -298,3 +298,24 @@ def test_an_unknown_workspace_is_a_clear_error(app):
     )
     assert result.exit_code != 0
     assert "no workspace 'nope'" in result.output
+
+
+def test_an_issued_invoice_without_an_issue_date_is_refused(app, workspace):
+    client = Books(workspace).client()
+    db.session.add(
+        Invoice(
+            workspace_id=workspace.id,
+            client_id=client.id,
+            state="issued",
+            currency="EUR",
+            number="X-1",
+            total_minor=100,
+        )
+    )
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as error:
+        db.session.rollback()
+        assert "an issued invoice needs an issue date" in str(error)
+    else:
+        raise AssertionError("an issued invoice without an issue date was stored")
