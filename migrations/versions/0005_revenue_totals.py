@@ -216,13 +216,21 @@ def drop_triggers() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP VIEW IF EXISTS clientflow_revenue_changes")
         return
-    for name in ("clientflow_invoices_revenue", "clientflow_invoices_revenue_update"):
+    for name in (
+        "clientflow_invoices_revenue",
+        "clientflow_invoices_revenue_update",
+        "clientflow_invoices_revenue_inserted",
+    ):
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON clientflow_invoices")
-    op.execute(
-        "DROP TRIGGER IF EXISTS clientflow_payments_revenue ON clientflow_payments"
-    )
-    op.execute("DROP FUNCTION IF EXISTS clientflow_invoices_revenue()")
-    op.execute("DROP FUNCTION IF EXISTS clientflow_payments_revenue()")
+    for name in ("clientflow_payments_revenue", "clientflow_payments_revenue_inserted"):
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON clientflow_payments")
+    for function in (
+        "clientflow_invoices_revenue",
+        "clientflow_payments_revenue",
+        "clientflow_invoices_revenue_inserted",
+        "clientflow_payments_revenue_inserted",
+    ):
+        op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     op.execute(
         "DROP FUNCTION IF EXISTS clientflow_add_revenue"
         "(integer, text, integer, date, bigint, bigint, integer, bigint, bigint)"
@@ -438,6 +446,74 @@ def _pg(template: str, row: str, sign: str = "") -> str:
     return template.format(row=row, sign=sign)
 
 
+def _pg_apply_rows(contributions: str) -> str:
+    """One statement adding the changes of ``contributions`` (a SELECT of
+    workspace_id, currency, client_id, day and the five sums) to the three
+    tables, each key once and in key order, so that two such statements
+    lock rows in the same order."""
+    month = "CAST(date_trunc('month', day) AS date)"
+    counted = "WHERE invoiced <> 0 OR collected <> 0 OR issued <> 0"
+    client_sums = "SUM(invoiced), SUM(collected), SUM(issued)"
+    return f"""
+    WITH changes AS ({contributions}),
+    kept AS (
+        SELECT changes.* FROM changes
+          JOIN workspaces w ON w.id = changes.workspace_id
+    ),
+    days AS (
+        INSERT INTO clientflow_revenue_days AS t
+            (workspace_id, currency, day, {", ".join(DAY_SUMS)})
+        SELECT workspace_id, currency, day, {client_sums}, SUM(due), SUM(due_paid)
+          FROM kept
+         GROUP BY workspace_id, currency, day
+         ORDER BY workspace_id, currency, day
+        ON CONFLICT (workspace_id, currency, day)
+        DO UPDATE SET {_adding(DAY_SUMS, "t.")}
+    ),
+    months AS (
+        INSERT INTO clientflow_client_revenue_months AS t
+            (workspace_id, currency, month, client_id, {", ".join(CLIENT_SUMS)})
+        SELECT workspace_id, currency, {month}, client_id, {client_sums}
+          FROM kept {counted}
+         GROUP BY workspace_id, currency, {month}, client_id
+         ORDER BY workspace_id, currency, {month}, client_id
+        ON CONFLICT (workspace_id, currency, month, client_id)
+        DO UPDATE SET {_adding(CLIENT_SUMS, "t.")}
+    )
+    INSERT INTO clientflow_client_revenue AS t
+        (workspace_id, currency, client_id, {", ".join(CLIENT_SUMS)})
+    SELECT workspace_id, currency, client_id, {client_sums}
+      FROM kept {counted}
+     GROUP BY workspace_id, currency, client_id
+     ORDER BY workspace_id, currency, client_id
+    ON CONFLICT (workspace_id, currency, client_id)
+    DO UPDATE SET {_adding(CLIENT_SUMS, "t.")};"""
+
+
+#: What the invoices and payments of one INSERT statement add, read from its
+#: transition table ``inserted``.
+_PG_INSERTED_INVOICES = """
+    SELECT workspace_id, currency, client_id, issue_date AS day,
+           total_minor AS invoiced, 0::bigint AS collected, 1 AS issued,
+           0::bigint AS due, 0::bigint AS due_paid
+      FROM inserted WHERE state = 'issued'
+    UNION ALL
+    SELECT workspace_id, currency, client_id, due_date, 0, 0, 0, total_minor, 0
+      FROM inserted WHERE state = 'issued' AND due_date IS NOT NULL"""
+
+_PG_INSERTED_PAYMENTS = """
+    SELECT i.workspace_id, i.currency, i.client_id, p.paid_on AS day,
+           0::bigint AS invoiced, p.amount_minor AS collected, 0 AS issued,
+           0::bigint AS due, 0::bigint AS due_paid
+      FROM inserted p JOIN clientflow_invoices i ON i.id = p.invoice_id
+     WHERE i.state = 'issued'
+    UNION ALL
+    SELECT i.workspace_id, i.currency, i.client_id, i.due_date, 0, 0, 0, 0,
+           p.amount_minor
+      FROM inserted p JOIN clientflow_invoices i ON i.id = p.invoice_id
+     WHERE i.state = 'issued' AND i.due_date IS NOT NULL"""
+
+
 POSTGRESQL_TRIGGERS = [
     f"""CREATE OR REPLACE FUNCTION clientflow_add_revenue(
             ws integer, cur text, client integer, d date, invoiced bigint,
@@ -486,9 +562,40 @@ POSTGRESQL_TRIGGERS = [
             END IF;
             RETURN NULL;
         END $$""",
+    # Inserts are added up per statement from its transition table: a bulk
+    # import or COPY costs one grouped upsert per table, not three per row.
+    f"""CREATE OR REPLACE FUNCTION clientflow_invoices_revenue_inserted()
+        RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (
+                SELECT 1 FROM inserted
+                 WHERE state = 'issued' AND issue_date IS NULL
+            ) THEN
+                RAISE EXCEPTION '{NO_ISSUE_DATE}'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            {_pg_apply_rows(_PG_INSERTED_INVOICES)}
+            RETURN NULL;
+        END $$""",
+    f"""CREATE OR REPLACE FUNCTION clientflow_payments_revenue_inserted()
+        RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {_pg_apply_rows(_PG_INSERTED_PAYMENTS)}
+            RETURN NULL;
+        END $$""",
+    "DROP TRIGGER IF EXISTS clientflow_invoices_revenue_inserted"
+    " ON clientflow_invoices",
+    """CREATE TRIGGER clientflow_invoices_revenue_inserted
+        AFTER INSERT ON clientflow_invoices REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION clientflow_invoices_revenue_inserted()""",
+    "DROP TRIGGER IF EXISTS clientflow_payments_revenue_inserted"
+    " ON clientflow_payments",
+    """CREATE TRIGGER clientflow_payments_revenue_inserted
+        AFTER INSERT ON clientflow_payments REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION clientflow_payments_revenue_inserted()""",
     "DROP TRIGGER IF EXISTS clientflow_invoices_revenue ON clientflow_invoices",
     """CREATE TRIGGER clientflow_invoices_revenue
-        AFTER INSERT OR DELETE ON clientflow_invoices FOR EACH ROW
+        AFTER DELETE ON clientflow_invoices FOR EACH ROW
         EXECUTE FUNCTION clientflow_invoices_revenue()""",
     # Only a change of the counted columns: locking an invoice by setting its
     # state to itself (clientflow_plugin/invoices.py) must not touch the sums.
@@ -506,7 +613,7 @@ POSTGRESQL_TRIGGERS = [
         EXECUTE FUNCTION clientflow_invoices_revenue()""",
     "DROP TRIGGER IF EXISTS clientflow_payments_revenue ON clientflow_payments",
     """CREATE TRIGGER clientflow_payments_revenue
-        AFTER INSERT OR DELETE OR UPDATE OF invoice_id, paid_on, amount_minor
+        AFTER DELETE OR UPDATE OF invoice_id, paid_on, amount_minor
         ON clientflow_payments FOR EACH ROW
         EXECUTE FUNCTION clientflow_payments_revenue()""",
 ]
