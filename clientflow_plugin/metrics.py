@@ -43,7 +43,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
-    String,
     and_,
     case,
     func,
@@ -51,10 +50,8 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from .clock import add_months, today_in
 from .models import (
@@ -70,6 +67,7 @@ from .models import (
     ProjectStatus,
     RevenueDay,
 )
+from .revenue_totals import month_start
 
 #: Clients named in the revenue share; the rest are added up as "others".
 TOP_CLIENTS = 5
@@ -222,31 +220,6 @@ def resolve_period(
     return Period(period_key, start, last_day + timedelta(days=1))
 
 
-class month_key(FunctionElement):  # noqa: N801  (reads as a SQL function)
-    """The ``YYYY-MM`` text of a date column, written for each database."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(month_key, "sqlite")
-def _month_key_sqlite(element, compiler, **kw) -> str:
-    # SQLite keeps dates as ISO text, so the month is its first seven characters.
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
-
-
-@compiles(month_key)
-def _month_key_default(element, compiler, **kw) -> str:
-    # A timestamp without time zone, so the session's zone cannot move the day.
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char(CAST({column} AS timestamp), 'YYYY-MM')"
-
-
-def _month_of(key: str) -> tuple[int, int]:
-    year, month = key.split("-")
-    return int(year), int(month)
-
-
 def _months_between(start: date, end: date) -> list[tuple[int, int]]:
     months, current = [], start
     while current < end:
@@ -361,7 +334,7 @@ def _monthly_sums(
     session: Session, workspace, start: date, end: date
 ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
     """Invoiced and collected per month of ``[start, end)``, in one statement."""
-    month = month_key(RevenueDay.day)
+    month = month_start(RevenueDay.day)
     statement = (
         select(
             month,
@@ -373,9 +346,10 @@ def _monthly_sums(
     )
     invoiced: dict[tuple[int, int], int] = {}
     collected: dict[tuple[int, int], int] = {}
-    for key, invoiced_minor, collected_minor in session.execute(statement):
-        invoiced[_month_of(key)] = _int(invoiced_minor)
-        collected[_month_of(key)] = _int(collected_minor)
+    for first_day, invoiced_minor, collected_minor in session.execute(statement):
+        key = (first_day.year, first_day.month)
+        invoiced[key] = _int(invoiced_minor)
+        collected[key] = _int(collected_minor)
     return invoiced, collected
 
 
