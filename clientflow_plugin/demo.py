@@ -1,7 +1,8 @@
 """Demo data of a realistic agency, filled by ``flask seed-demo``.
 
 Each area seeds its own part, in an order where later parts can use the
-earlier ones (billing bills the clients, the pipeline wins some of them).
+earlier ones (billing bills the clients, partly through templates; the
+reminders follow up what is overdue; the pipeline wins some of the clients).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .setup import ensure_workspace_defaults
 logger = logging.getLogger(__name__)
 
 #: Modules under ``clientflow_plugin.demo_data`` with a ``seed(workspace, rng)``.
-PARTS = ("clients", "billing", "pipeline")
+PARTS = ("clients", "billing", "recurring", "pipeline")
 
 
 def seed(workspace, *, rng_seed: int = 2026) -> None:

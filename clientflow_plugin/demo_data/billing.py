@@ -1,10 +1,13 @@
 """Demo invoices of the last 24 months, issued and paid through the domain.
 
-Monthly retainers, projects with hours, products and services, Spanish IVA
+Monthly retainers (three clients' made by a template's schedule, see
+``templates``), projects with hours, products and services, Spanish IVA
 (with IRPF withheld for some professionals), Canary IGIC and Mexican IVA.
-Most invoices are paid, some partly, some are pending or overdue, two are
-void and a few drafts wait for this month. Everything is drawn from the
-``rng`` given, and dates count back from today in the workspace's zone.
+Every invoice is issued on its own date, oldest first, so that numbers
+follow dates. Most invoices are paid, some partly, some are pending or
+overdue, two are void and a few drafts wait for this month. Everything is
+drawn from the ``rng`` given, and dates count back from today in the
+workspace's zone.
 """
 
 from __future__ import annotations
@@ -20,33 +23,38 @@ from host_stub.sdk import db
 from .. import invoices
 from ..clock import add_months, today_in, zone
 from ..invoices import LineData
-from ..models import AuditEvent, Client, ClientStatus, LineKind, TaxRate
+from ..models import AuditEvent, Client, ClientStatus, Invoice, LineKind, TaxRate
+from ..recurrence import period_label
+from . import templates as demo_templates
 
 MONTHS = 24
 
 RETAINERS = (
-    ("Social media management", 65000),
-    ("Website maintenance and hosting", 45000),
-    ("SEO and content plan", 90000),
-    ("Digital marketing retainer", 150000),
+    ("Gestión de redes sociales", 65000),
+    ("Mantenimiento web y alojamiento", 45000),
+    ("SEO y plan de contenidos", 90000),
+    ("Cuota de marketing digital", 150000),
 )
 
 PROJECTS = (
-    ("Brand identity: logo and style guide", LineKind.SERVICE, 1, 240000),
-    ("Online shop build", LineKind.SERVICE, 1, 480000),
-    ("Photo shoot, half day", LineKind.SERVICE, 1, 60000),
-    ("Landing page design", LineKind.SERVICE, 1, 120000),
-    ("Newsletter templates", LineKind.SERVICE, 3, 25000),
-    ("Copywriting", LineKind.HOURS, None, 4500),
-    ("Development", LineKind.HOURS, None, 6000),
-    ("UX consultancy", LineKind.HOURS, None, 7500),
-    ("Premium theme licence", LineKind.PRODUCT, 1, 8900),
-    ("Domain and SSL, one year", LineKind.PRODUCT, 1, 4500),
+    ("Identidad de marca: logotipo y guía de estilo", LineKind.SERVICE, 1, 240000),
+    ("Desarrollo de la tienda online", LineKind.SERVICE, 1, 480000),
+    ("Sesión de fotos, media jornada", LineKind.SERVICE, 1, 60000),
+    ("Diseño de landing page", LineKind.SERVICE, 1, 120000),
+    ("Plantillas de newsletter", LineKind.SERVICE, 3, 25000),
+    ("Redacción de contenidos", LineKind.HOURS, None, 4500),
+    ("Desarrollo", LineKind.HOURS, None, 6000),
+    ("Consultoría UX", LineKind.HOURS, None, 7500),
+    ("Licencia de tema premium", LineKind.PRODUCT, 1, 8900),
+    ("Dominio y certificado SSL, un año", LineKind.PRODUCT, 1, 4500),
 )
 
 HOURS = ("2.5", "4", "6.75", "8", "12.5", "16", "20", "3.25")
 
-VOID_REASONS = ("Issued twice by mistake", "Wrong billing details; reissued")
+VOID_REASONS = (
+    "Emitida dos veces por error",
+    "Datos de facturación incorrectos; se emite de nuevo",
+)
 
 
 @dataclass
@@ -56,6 +64,8 @@ class Plan:
     lines: list[LineData] = field(default_factory=list)
     discount_minor: int = 0
     due_days: int = 30
+    #: A draft made elsewhere (by a template) that waits for its number.
+    draft: Invoice | None = None
 
 
 def seed(workspace, rng) -> None:
@@ -71,25 +81,35 @@ def seed(workspace, rng) -> None:
     if not clients:
         return
     rates = _rates(workspace.id)
+    taxes = {client.id: _taxes_for(client, rates, rng) for client in clients}
+    scheduled = demo_templates.retainer_clients(clients)
 
     plans: list[Plan] = []
     drafts: list[Plan] = []
     for index, client in enumerate(clients):
-        taxes = _taxes_for(client, rates, rng)
         last = (
             today - timedelta(days=rng.randint(200, 400)) if client.archived else today
         )
-        if index % 3 == 0:
-            plans += _retainer(client, taxes, last, rng)
-        plans += _projects(client, taxes, today, last, rng)
+        if index % 3 == 0 and client not in scheduled:
+            plans += _retainer(workspace, client, taxes[client.id], last, rng)
+        plans += _projects(client, taxes[client.id], today, last, rng)
         if not client.archived and index % 7 == 2:
-            drafts.append(_project(client, taxes, today, rng))
+            drafts.append(_project(client, taxes[client.id], today, rng))
+    plans += [
+        Plan(draft.client, day, draft=draft)
+        for day, draft in demo_templates.seed(workspace, clients, taxes, today, rng)
+    ]
 
     plans.sort(key=lambda plan: (plan.issued_on, plan.client.id))
     issued = [_issue(workspace, plan) for plan in plans]
     for plan, invoice in zip(plans, issued, strict=True):
         _pay(invoice, plan, today, rng)
-    _void_a_couple(issued, today)
+    by_hand = [
+        invoice
+        for plan, invoice in zip(plans, issued, strict=True)
+        if plan.draft is None
+    ]
+    _void_a_couple(by_hand, today)
     for plan in drafts:
         invoices.create_draft(
             workspace,
@@ -120,13 +140,15 @@ def _taxes_for(client: Client, rates: dict[str, int], rng) -> list[int]:
     return [rates[name] for name in names if name in rates]
 
 
-def _retainer(client: Client, taxes: list[int], last: date, rng) -> list[Plan]:
+def _retainer(
+    workspace, client: Client, taxes: list[int], last: date, rng
+) -> list[Plan]:
     description, fee = rng.choice(RETAINERS)
     start = add_months(last.replace(day=1), -rng.randint(8, MONTHS - 1))
     plans = []
     month = 0
     while (issued_on := add_months(start, month)) <= last:
-        label = f"{description}, {issued_on:%m/%Y}"
+        label = f"{description}, {period_label(issued_on, workspace.language)}"
         plans.append(
             Plan(
                 client,
@@ -181,11 +203,11 @@ def _line(kind, description, quantity, price, taxes, discount=Decimal(0)) -> Lin
 
 
 def _terms(days: int) -> str:
-    return f"Payment by bank transfer within {days} days."
+    return f"Pago por transferencia bancaria en un plazo de {days} días."
 
 
 def _issue(workspace, plan: Plan):
-    invoice = invoices.create_draft(
+    invoice = plan.draft or invoices.create_draft(
         workspace,
         plan.client,
         lines=plan.lines,
@@ -198,7 +220,7 @@ def _issue(workspace, plan: Plan):
     moment = _moment(workspace, plan.issued_on, time(9, 30))
     invoice.issued_at = moment
     invoice.created_at = moment - timedelta(hours=2)
-    _backdate_events(invoice.id, "invoice_issued", moment)
+    backdate_events(invoice.id, "invoice_issued", moment)
     return invoice
 
 
@@ -241,7 +263,7 @@ def _payment(invoice, amount: int, around: date, today: date, rng) -> None:
         today=today,
     )
     moment = datetime.combine(paid_on, time(11, 0), tzinfo=UTC)
-    _backdate_events(invoice.id, "payment_recorded", moment, latest_only=True)
+    backdate_events(invoice.id, "payment_recorded", moment, latest_only=True)
 
 
 def _void_a_couple(issued: list, today: date) -> None:
@@ -256,14 +278,14 @@ def _void_a_couple(issued: list, today: date) -> None:
             invoice.issue_date + timedelta(days=3), time(16, 0), tzinfo=UTC
         )
         invoice.voided_at = moment
-        _backdate_events(invoice.id, "invoice_voided", moment)
+        backdate_events(invoice.id, "invoice_voided", moment)
 
 
 def _moment(workspace, day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(workspace)).astimezone(UTC)
 
 
-def _backdate_events(
+def backdate_events(
     invoice_id: int, kind: str, moment: datetime, *, latest_only: bool = False
 ) -> None:
     """Give the audit events of the demo the dates the demo pretends."""

@@ -22,36 +22,36 @@ from ..money import exponent
 
 #: Free-name prospects: contact, company, what the agency would do for them.
 PROSPECTS = (
-    ("Carmen Ortiz", "Bodegas Ortiz", "Online shop redesign"),
-    ("Pablo Navarro", "Clínica Dental Sonrisa", "Website with online booking"),
-    ("Elena Ruiz", "Hotel Mirador del Puerto", "High-season campaign"),
-    ("Diego Morales", "Morales Abogados", "Corporate identity"),
-    ("Sofía Castro", "Yoga Shala Valencia", "Class booking app"),
-    ("Andrés Vidal", "Cervecería La Fábrica", "Branding and packaging"),
-    ("Lucía Romero", "Fundación Mar Abierto", "Accessible institutional site"),
-    ("Tomás Herrera", "Herrera Motor", "Local SEO and ads"),
-    ("Nuria Blanco", "Estudio Blanco Interiorismo", "Portfolio and blog"),
-    ("Irene Santos", "Escuela de Idiomas Babel", "Course platform"),
-    ("Marcos León", "Gimnasio Fuerza", "Member acquisition campaign"),
-    ("Rosa Iglesias", "Iglesias & Hijas Conservas", "Export catalogue site"),
-    ("Javier Prieto", "Prieto Reformas", "Lead generation landing pages"),
-    ("Alba Gómez", "Floristería Alba", "Online shop with local delivery"),
-    ("Hugo Serrano", "Serrano Logística", "Customer portal"),
-    ("Paula Medina", "Medina Fisioterapia", "Website and Google profile"),
-    ("Sergio Campos", "Velas del Sur", "Wholesale catalogue"),
-    ("Laura Peña", "Peña Arquitectura", "Project gallery site"),
-    ("Óscar Fuentes", "Fuentes Café", "Loyalty app"),
-    ("Beatriz Molina", "Molina Eventos", "Event landing pages"),
-    ("Ricardo Vega", "Vega Óptica", "Appointment booking"),
+    ("Carmen Ortiz", "Bodegas Ortiz", "Rediseño de la tienda online"),
+    ("Pablo Navarro", "Clínica Dental Sonrisa", "Web con reserva de citas online"),
+    ("Elena Ruiz", "Hotel Mirador del Puerto", "Campaña de temporada alta"),
+    ("Diego Morales", "Morales Abogados", "Identidad corporativa"),
+    ("Sofía Castro", "Yoga Shala Valencia", "App de reserva de clases"),
+    ("Andrés Vidal", "Cervecería La Fábrica", "Marca y packaging"),
+    ("Lucía Romero", "Fundación Mar Abierto", "Web institucional accesible"),
+    ("Tomás Herrera", "Herrera Motor", "SEO local y anuncios"),
+    ("Nuria Blanco", "Estudio Blanco Interiorismo", "Portfolio y blog"),
+    ("Irene Santos", "Escuela de Idiomas Babel", "Plataforma de cursos"),
+    ("Marcos León", "Gimnasio Fuerza", "Campaña de captación de socios"),
+    ("Rosa Iglesias", "Iglesias & Hijas Conservas", "Web de catálogo para exportación"),
+    ("Javier Prieto", "Prieto Reformas", "Landings de captación de clientes"),
+    ("Alba Gómez", "Floristería Alba", "Tienda online con reparto local"),
+    ("Hugo Serrano", "Serrano Logística", "Portal de clientes"),
+    ("Paula Medina", "Medina Fisioterapia", "Web y perfil de empresa en Google"),
+    ("Sergio Campos", "Velas del Sur", "Catálogo para mayoristas"),
+    ("Laura Peña", "Peña Arquitectura", "Web con galería de proyectos"),
+    ("Óscar Fuentes", "Fuentes Café", "App de fidelización"),
+    ("Beatriz Molina", "Molina Eventos", "Landings de eventos"),
+    ("Ricardo Vega", "Vega Óptica", "Reserva de citas"),
 )
 
 #: Work proposed to existing clients.
 CLIENT_WORK = (
-    "Second phase of the website",
-    "Monthly retainer renewal",
-    "Brand refresh",
-    "Newsletter and automation",
-    "Product photography",
+    "Segunda fase de la web",
+    "Renovación de la cuota mensual",
+    "Actualización de la marca",
+    "Newsletter y automatizaciones",
+    "Fotografía de producto",
 )
 
 #: The final stage of each demo opportunity, in board order.
@@ -80,15 +80,20 @@ PLAN = (
 )
 
 NEXT_STEPS = (
-    "Call to go through the budget",
-    "Send two case studies",
-    "Meeting with the marketing team",
-    "Wait for the board's decision",
-    "Share the revised timeline",
-    "Demo of the booking flow",
+    "Llamada para repasar el presupuesto",
+    "Enviar dos casos de éxito",
+    "Reunión con el equipo de marketing",
+    "Esperar la decisión de la dirección",
+    "Compartir el calendario revisado",
+    "Demostración del proceso de reserva",
 )
 
-OTHER_NOTES = ("Decided to do it in-house.", "The project was cancelled.")
+MET_AT = "Nos conocimos en el desayuno de la Cámara de Comercio."
+
+OTHER_NOTES = (
+    "Han decidido hacerlo con su propio equipo.",
+    "El proyecto se ha cancelado.",
+)
 
 
 def _owner_id(workspace) -> int | None:
@@ -138,7 +143,7 @@ def seed(workspace, rng) -> None:
             value_minor=value,
             next_step=rng.choice(NEXT_STEPS) if final in OPEN_STAGES else "",
             next_follow_up=_follow_up(final, today, rng),
-            notes="Met at the chamber of commerce breakfast." if index == 4 else "",
+            notes=MET_AT if index == 4 else "",
             at=_moment(workspace, created_on, rng),
             **fields,
         )

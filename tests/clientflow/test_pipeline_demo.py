@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from sqlalchemy import select
 
@@ -12,6 +13,13 @@ from clientflow_plugin.demo_data.pipeline import seed
 from clientflow_plugin.models import Opportunity, Stage, StageChange
 from host_stub.extensions import db
 from tests.clientflow.pipeline_factories import add_client
+
+#: Words of the English the demo once had, none of which Spanish uses.
+ENGLISH = {
+    "and", "booking", "brand", "call", "campaign", "for", "in", "meeting",
+    "of", "project", "redesign", "send", "share", "shop", "site", "the",
+    "to", "wait", "website", "with",
+}  # fmt: skip
 
 
 def seeded(workspace, clients=3):
@@ -85,3 +93,19 @@ def test_demo_is_the_same_for_the_same_seed(workspace, make_workspace):
         ]
 
     assert shape(first) == shape(second)
+
+
+def test_demo_titles_steps_and_notes_are_in_spanish(make_workspace):
+    workspace = make_workspace(language="es")
+    opportunities = seeded(workspace)
+
+    texts = [
+        text
+        for o in opportunities
+        for text in (o.title, o.next_step, o.notes, o.lost_note)
+        if text
+    ]
+
+    assert len(texts) >= 21 + 13
+    for text in texts:
+        assert not ENGLISH & set(re.findall(r"\w+", text.lower())), text
