@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from babel.numbers import format_currency
@@ -28,7 +29,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal_column, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -53,10 +54,12 @@ from clientflow_plugin.forms.billing import (
 from clientflow_plugin.invoices import BillingError, LineData
 from clientflow_plugin.models import (
     Client,
+    ClientRevenue,
     Invoice,
     InvoiceLine,
     InvoiceState,
     NumberSequence,
+    RevenueDay,
     TaxRate,
 )
 from clientflow_plugin.money import exponent
@@ -147,50 +150,14 @@ def list_invoices():
         client = _client_or_404(request.args.get("client_id", type=int))
     requested_page = max(request.args.get("page", 1, type=int) or 1, 1)
 
-    # One client's invoices are few: a correlated sum per invoice uses the
-    # payments' invoice index whatever the planner's statistics say. Across a
-    # workspace, one grouped pass over its payments joined in is faster.
-    if client is not None:
-        paid = domain.paid_expr()
-    else:
-        totals = domain.paid_totals(workspace.id)
-        paid = totals.c.paid_minor
-    rows = select(
-        Invoice.id,
-        Invoice.number,
-        Invoice.state,
-        Invoice.currency,
-        Invoice.issue_date,
-        Invoice.due_date,
-        Invoice.total_minor,
-        Invoice.client_id,
-        domain.status_expr(today, paid).label("status"),
-        domain.balance_expr(paid).label("balance_minor"),
-    ).where(Invoice.workspace_id == workspace.id)
-    if client is not None:
-        rows = rows.where(Invoice.client_id == client.id)
-    else:
-        rows = rows.outerjoin(totals, totals.c.invoice_id == Invoice.id)
-    rows = rows.subquery("clientflow_listed")
-
-    # One query for every group's count and sums, one for the page.
-    groups = _group_totals(rows)
+    # One query for every group's count and sums, one for the page: neither
+    # reads more than the open invoices, the drafts and the voids.
+    client_id = client.id if client is not None else None
+    groups, undated = _group_totals(workspace.id, client_id, today)
     shown = groups[status] if status != "all" else _all_groups(groups)
     pages = max(math.ceil(shown["count"] / PAGE_SIZE), 1)
     page = min(requested_page, pages)
-
-    query = select(rows, Client.name.label("client_name")).join(
-        Client, Client.id == rows.c.client_id
-    )
-    if status != "all":
-        query = query.where(rows.c.status == status)
-    if status == "overdue":
-        order = (rows.c.due_date.asc(), rows.c.id.asc())
-    else:
-        order = (rows.c.issue_date.desc().nulls_first(), rows.c.id.desc())
-    listed = db.session.execute(
-        query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    listed = _page_rows(workspace.id, client_id, status, today, undated, page)
 
     return render_template(
         "clientflow/billing/invoices.html",
@@ -210,23 +177,181 @@ def list_invoices():
     )
 
 
-def _group_totals(rows) -> dict[str, dict]:
-    """Count, invoiced and outstanding per status, per currency within it."""
-    result = db.session.execute(
+def _group_totals(
+    workspace_id: int, client_id: int | None, today: date
+) -> tuple[dict[str, dict], dict[str, int]]:
+    """Count, invoiced and outstanding per status, per currency within it; and
+    how many drafts and voids have no issue date.
+
+    Nothing here grows with the paid history: the issued invoices come from
+    the revenue totals the database keeps, the open ones (pending, overdue)
+    from their partial index, and paid is issued less open. Drafts and voids
+    are counted by state.
+    """
+    zero = literal_column("0")
+    kept = RevenueDay if client_id is None else ClientRevenue
+    issued = (
         select(
-            rows.c.status,
-            rows.c.currency,
+            literal_column("'issued'"),
+            kept.currency,
+            func.sum(kept.issued_count),
+            func.sum(kept.invoiced_minor),
+            zero,
+            zero,
+        )
+        .where(kept.workspace_id == workspace_id)
+        .group_by(kept.currency)
+    )
+    if client_id is not None:
+        issued = issued.where(ClientRevenue.client_id == client_id)
+
+    scope = [Invoice.workspace_id == workspace_id]
+    if client_id is not None:
+        scope.append(Invoice.client_id == client_id)
+    # One object in the select and the grouping: PostgreSQL groups by it only
+    # when both carry the same parameter.
+    due = case(
+        (Invoice.due_date < today, literal_column("'overdue'")),
+        else_=literal_column("'pending'"),
+    )
+    open_ = (
+        select(
+            due,
+            Invoice.currency,
             func.count(),
-            func.coalesce(func.sum(rows.c.total_minor), 0),
-            func.coalesce(func.sum(rows.c.balance_minor), 0),
-        ).group_by(rows.c.status, rows.c.currency)
-    ).all()
+            func.sum(Invoice.total_minor),
+            func.sum(Invoice.total_minor - Invoice.paid_minor),
+            zero,
+        )
+        .where(*scope, domain.open_where())
+        .group_by(due, Invoice.currency)
+    )
+    drafts_and_voids = (
+        select(
+            Invoice.state,
+            Invoice.currency,
+            func.count(),
+            func.sum(Invoice.total_minor),
+            zero,
+            func.count() - func.count(Invoice.issue_date),
+        )
+        .where(*scope, domain.unissued_where())
+        .group_by(Invoice.state, Invoice.currency)
+    )
+    result = db.session.execute(union_all(issued, open_, drafts_and_voids)).all()
+
     groups = {s: {"count": 0, "sums": {}} for s in domain.STATUSES}
-    for status, currency, count, total, balance in result:
-        group = groups[status]
-        group["count"] += count
-        group["sums"][currency] = {"total": int(total), "balance": int(balance)}
-    return groups
+    undated = {InvoiceState.DRAFT.value: 0, InvoiceState.VOID.value: 0}
+    issued_sums: dict[str, tuple[int, int]] = {}
+    open_sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for kind, currency, count, total, balance, no_date in sorted(
+        result, key=lambda row: row[1]
+    ):
+        if kind == "issued":
+            issued_sums[currency] = (int(count or 0), int(total or 0))
+            continue
+        groups[kind]["count"] += count
+        groups[kind]["sums"][currency] = {"total": int(total), "balance": int(balance)}
+        if kind in undated:
+            undated[kind] += no_date
+        else:
+            open_sums[currency][0] += count
+            open_sums[currency][1] += int(total)
+    for currency, (count, total) in issued_sums.items():
+        paid_count = count - open_sums[currency][0]
+        if paid_count:
+            groups["paid"]["count"] += paid_count
+            groups["paid"]["sums"][currency] = {
+                "total": total - open_sums[currency][1],
+                "balance": 0,
+            }
+    return groups, undated
+
+
+def _page_rows(
+    workspace_id: int,
+    client_id: int | None,
+    status: str,
+    today: date,
+    undated: dict[str, int],
+    page: int,
+) -> list:
+    """The rows of one page of the list, in its order.
+
+    Overdue invoices come by due date, the oldest first; the others by issue
+    date, the newest first, drafts without a date before them all, then by
+    id. No index gives SQLite "dates descending with nulls first", so the
+    undated rows (few: drafts, and voids of imports) are read on their own,
+    and the dated ones from the index with the offset moved past them.
+    """
+    scope = [Invoice.workspace_id == workspace_id]
+    if client_id is not None:
+        scope.append(Invoice.client_id == client_id)
+    if status != "all":
+        scope.append(domain.status_where(status, today))
+    columns = (
+        Invoice.id,
+        Invoice.number,
+        Invoice.state,
+        Invoice.currency,
+        Invoice.issue_date,
+        Invoice.due_date,
+        Invoice.total_minor,
+        Invoice.client_id,
+        domain.status_expr(today, Invoice.paid_minor).label("status"),
+        domain.balance_expr(Invoice.paid_minor).label("balance_minor"),
+    )
+    offset = (page - 1) * PAGE_SIZE
+
+    def part(order, limit: int, skip: int, *conditions):
+        return (
+            select(*columns)
+            .where(*scope, *conditions)
+            .order_by(*order)
+            .limit(limit)
+            .offset(skip)
+        )
+
+    if status == "overdue":
+        parts = [part((Invoice.due_date, Invoice.id), PAGE_SIZE, offset)]
+    else:
+        # Issued invoices always carry an issue date (the revenue totals
+        # count them on it), so only drafts and voids can lack one.
+        ahead = sum(undated.values()) if status == "all" else undated.get(status, 0)
+        first = min(max(ahead - offset, 0), PAGE_SIZE)
+        parts = []
+        if first:
+            parts.append(
+                part((Invoice.id.desc(),), first, offset, Invoice.issue_date.is_(None))
+            )
+        if first < PAGE_SIZE:
+            parts.append(
+                part(
+                    (Invoice.issue_date.desc(), Invoice.id.desc()),
+                    PAGE_SIZE - first,
+                    max(offset - ahead, 0),
+                    Invoice.issue_date.is_not(None),
+                )
+            )
+    if len(parts) == 1:
+        listed = parts[0].subquery("clientflow_listed")
+    else:
+        # SQLite takes ORDER BY and LIMIT in a compound's parts only inside
+        # subqueries.
+        listed = union_all(*(select(p.subquery()) for p in parts)).subquery(
+            "clientflow_listed"
+        )
+
+    if status == "overdue":
+        order = (listed.c.due_date.asc(), listed.c.id.asc())
+    else:
+        order = (listed.c.issue_date.desc().nulls_first(), listed.c.id.desc())
+    query = (
+        select(listed, Client.name.label("client_name"))
+        .join(Client, Client.id == listed.c.client_id)
+        .order_by(*order)
+    )
+    return db.session.execute(query).all()
 
 
 def _all_groups(groups: dict[str, dict]) -> dict:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -201,6 +202,13 @@ class TaxRate(db.Model):
 
 class Invoice(db.Model):
     __tablename__ = "clientflow_invoices"
+    #: The conditions of the invoices list's partial indexes: the open
+    #: invoices (issued, not covered by their payments: pending or overdue),
+    #: and the drafts and voids. A query that states these very terms, with
+    #: the literals, can read the index; a bound parameter in place of
+    #: 'issued' cannot.
+    OPEN_SQL = "state = 'issued' AND paid_minor < total_minor"
+    UNISSUED_SQL = "state <> 'issued'"
     __table_args__ = (
         # Imported invoices keep their numbers as a series of their own.
         UniqueConstraint("workspace_id", "series", "number"),
@@ -223,6 +231,37 @@ class Invoice(db.Model):
             "total_minor",
         ),
         Index("ix_clientflow_invoices_ws_client", "workspace_id", "client_id"),
+        # The invoices list. Its open invoices by due date: "state" holds one
+        # value here, but as a key it makes SQLite's planner, which counts
+        # equalities, prefer this index to the two above; the trailing
+        # columns answer the list's sums without reading the table.
+        Index(
+            "ix_clientflow_invoices_ws_open_due",
+            "workspace_id",
+            "state",
+            "due_date",
+            "id",
+            "client_id",
+            "currency",
+            "total_minor",
+            "paid_minor",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
+        # Its drafts and voids, counted and added up by state and currency.
+        Index(
+            "ix_clientflow_invoices_ws_unissued",
+            "workspace_id",
+            "client_id",
+            "state",
+            "currency",
+            "total_minor",
+            "issue_date",
+            sqlite_where=text(UNISSUED_SQL),
+            postgresql_where=text(UNISSUED_SQL),
+        ),
+        # Every invoice in the list's order: issue date, then id.
+        Index("ix_clientflow_invoices_ws_issue_id", "workspace_id", "issue_date", "id"),
         CheckConstraint("state in ('draft', 'issued', 'void')", name="state"),
     )
 
@@ -243,6 +282,10 @@ class Invoice(db.Model):
     subtotal_minor: Mapped[int] = mapped_column(Money, default=0)
     tax_minor: Mapped[int] = mapped_column(Money, default=0)
     total_minor: Mapped[int] = mapped_column(Money, default=0)
+    # What the invoice's payments add up to. The database keeps it: triggers
+    # on the payments (migration cf_0006) update it with every payment
+    # inserted, changed or deleted, so the code never writes it.
+    paid_minor: Mapped[int] = mapped_column(Money, server_default="0")
     terms: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
