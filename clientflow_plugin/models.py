@@ -402,7 +402,16 @@ class Payment(db.Model):
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
 
 
-class RevenueDay(db.Model):
+class RevenueSums:
+    """What issued invoices and the payments on them add up to, in a row of
+    the revenue totals the database keeps (see :class:`RevenueDay`)."""
+
+    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
+    collected_minor: Mapped[int] = mapped_column(Money, default=0)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RevenueDay(RevenueSums, db.Model):
     """What a workspace invoiced and collected on one business day.
 
     Kept by database triggers on invoices and payments (migration cf_0005),
@@ -421,16 +430,13 @@ class RevenueDay(db.Model):
     )
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
-    collected_minor: Mapped[int] = mapped_column(Money, default=0)
-    issued_count: Mapped[int] = mapped_column(Integer, default=0)
     # Totals of issued invoices falling due on the day, and what has been
     # paid on them (whenever): overdue = due − due paid of the days before.
     due_minor: Mapped[int] = mapped_column(Money, default=0)
     due_paid_minor: Mapped[int] = mapped_column(Money, default=0)
 
 
-class ClientRevenueMonth(db.Model):
+class ClientRevenueMonth(RevenueSums, db.Model):
     """A client's invoiced and collected amounts of one month (its first day),
     kept like :class:`RevenueDay`."""
 
@@ -442,12 +448,9 @@ class ClientRevenueMonth(db.Model):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
-    collected_minor: Mapped[int] = mapped_column(Money, default=0)
-    issued_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ClientRevenue(db.Model):
+class ClientRevenue(RevenueSums, db.Model):
     """A client's invoiced and collected amounts to date, kept like
     :class:`RevenueDay`. ``client_id`` carries no foreign key: a client with
     invoices is never deleted, and the triggers must not fail on the rows of
@@ -460,9 +463,6 @@ class ClientRevenue(db.Model):
     )
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    invoiced_minor: Mapped[int] = mapped_column(Money, default=0)
-    collected_minor: Mapped[int] = mapped_column(Money, default=0)
-    issued_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PortalToken(db.Model):
