@@ -3,10 +3,11 @@
 Triggers (migration ``cf_0005_revenue_totals``) keep three tables of sums as
 invoices and payments change: per day (:class:`RevenueDay`), per client and
 month (:class:`ClientRevenueMonth`) and per client (:class:`ClientRevenue`).
-This module recomputes the same sums from the invoices and payments
-themselves, to find any difference (a trigger lost by a careless migration,
-rows written with triggers switched off) and to rebuild the tables.
-``flask clientflow check-totals`` runs it.
+Migration ``cf_0006_invoice_paid`` adds each invoice's ``paid_minor``, kept
+the same way from its payments. This module recomputes all of them from the
+invoices and payments themselves, to find any difference (a trigger lost by
+a careless migration, rows written with triggers switched off) and to
+rebuild them. ``flask clientflow check-totals`` runs it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -182,7 +184,35 @@ def differences(session: Session, workspace_id: int | None = None) -> list[Diffe
             have, want = stored.get(key, nothing), expected.get(key, nothing)
             if have != want:
                 found.append(Difference(model.__tablename__, key, have, want))
+    for invoice_id, have, want in session.execute(_paid_mismatches(workspace_id)):
+        found.append(
+            Difference(
+                "clientflow_invoices.paid_minor", (invoice_id,), (have,), (want,)
+            )
+        )
     return found
+
+
+def _paid_of_invoice():
+    return (
+        select(func.coalesce(func.sum(Payment.amount_minor), 0))
+        .where(Payment.invoice_id == Invoice.id)
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
+
+
+def _paid_mismatches(workspace_id: int | None):
+    """(invoice id, kept paid, payments' sum) of invoices whose two differ."""
+    paid = _paid_of_invoice()
+    statement = (
+        select(Invoice.id, Invoice.paid_minor, paid)
+        .where(Invoice.paid_minor != paid)
+        .order_by(Invoice.id)
+    )
+    if workspace_id is not None:
+        statement = statement.where(Invoice.workspace_id == workspace_id)
+    return statement
 
 
 def _by_key(rows: Iterable, width: int) -> dict[tuple, tuple[int, ...]]:
@@ -211,6 +241,14 @@ def rebuild(session: Session, workspace_id: int | None = None) -> int:
             insert(model).from_select([*keys, *sums], expected_select)
         )
         written += max(result.rowcount or 0, 0)
+    mismatched = _paid_mismatches(workspace_id).with_only_columns(Invoice.id)
+    result = session.execute(
+        update(Invoice)
+        .where(Invoice.id.in_(mismatched.scalar_subquery()))
+        .values(paid_minor=_paid_of_invoice())
+        .execution_options(synchronize_session=False)
+    )
+    written += max(result.rowcount or 0, 0)
     logger.info(
         "revenue totals rebuilt for %s: %s rows",
         f"workspace {workspace_id}" if workspace_id is not None else "every workspace",

@@ -319,3 +319,23 @@ def test_an_issued_invoice_without_an_issue_date_is_refused(app, workspace):
         assert "an issued invoice needs an issue date" in str(error)
     else:
         raise AssertionError("an issued invoice without an issue date was stored")
+
+
+def test_check_totals_finds_and_repairs_a_wrong_paid_amount(app, workspace):
+    books = Books(workspace)
+    invoice = books.paid_invoice(books.client(), 10_000, DAY, DAY)
+    db.session.execute(
+        sa.update(Invoice).where(Invoice.id == invoice.id).values(paid_minor=3)
+    )
+    db.session.commit()
+    runner = app.test_cli_runner()
+
+    found = runner.invoke(args=["clientflow", "check-totals"])
+    assert found.exit_code == 1
+    assert f"clientflow_invoices.paid_minor ({invoice.id},): kept (3,)" in found.output
+
+    repaired = runner.invoke(args=["clientflow", "check-totals", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).paid_minor == 10_000
+    assert_in_agreement()
