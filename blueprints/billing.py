@@ -33,7 +33,7 @@ from sqlalchemy import case, func, literal_column, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from clientflow_plugin import audit, clock, taxes
+from clientflow_plugin import audit, clock, reminders, taxes
 from clientflow_plugin import invoices as domain
 from clientflow_plugin.formatting import reader_locale
 from clientflow_plugin.forms.billing import (
@@ -110,10 +110,17 @@ def _billing_helpers() -> dict:
             method, method
         ),
         "billing_event_label": lambda kind: EVENT_LABELS.get(kind, kind),
+        "billing_event_detail": _event_detail,
         "billing_amount_example": lambda currency: amount_for_input(
             123450 * 10 ** exponent(currency) // 100, currency, reader_locale()
         ),
     }
+
+
+def _event_detail(event) -> str:
+    if event.kind == "reminder_sent":
+        return reminders.describe_detail(event.detail)
+    return event.detail
 
 
 def exact_money(minor_exact: Decimal, currency: str) -> str:

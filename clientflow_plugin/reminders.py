@@ -12,12 +12,13 @@ step that has come is sent, never a burst of the missed ones.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -327,11 +328,8 @@ def _record_sent(
     if link_id is not None:
         link = db.session.get(PortalToken, link_id)
         portal.record_created(invoice, link, actor_id=actor_id)
-    detail = (
-        f"sent by hand, {reminder.step_days} days after the due date"
-        if reminder.manual
-        else f"{reminder.step_days} days after the due date"
-    )
+    # Kept in no language: the invoice's history says it in the reader's.
+    detail = f"{'manual' if reminder.manual else 'step'}:{reminder.step_days}"
     audit.record(
         invoice.workspace_id,
         "reminder_sent",
@@ -446,3 +444,29 @@ def _send_one(
     else:
         summary.sent += 1
         say(f"invoice {invoice_id} step {step}: sent")
+
+
+#: How reminders were recorded before their history said them in the
+#: reader's language ("sent by hand, 3 days after the due date").
+_ENGLISH_DETAIL = re.compile(r"(sent by hand, )?(\d+) days? after the due date")
+
+
+def describe_detail(detail: str) -> str:
+    """A reminder's history detail (``step:3`` or ``manual:3``) in the
+    reader's language; a detail of another form is shown as it is."""
+    kind, _sep, days = detail.partition(":")
+    if kind not in ("step", "manual") or not days.isdigit():
+        old = _ENGLISH_DETAIL.fullmatch(detail)
+        if old is None:
+            return detail
+        kind, days = ("manual" if old.group(1) else "step"), old.group(2)
+    n = int(days)
+    if kind == "manual":
+        return ngettext(
+            "sent by hand, %(num)d day after the due date",
+            "sent by hand, %(num)d days after the due date",
+            n,
+        )
+    return ngettext(
+        "%(num)d day after the due date", "%(num)d days after the due date", n
+    )

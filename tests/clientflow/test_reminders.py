@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from clientflow_plugin import reminders
 from clientflow_plugin.models import (
@@ -161,7 +162,8 @@ def test_a_sent_reminder_is_recorded_on_the_invoice_history(invoice, smtp_server
         sa.select(AuditEvent).where(AuditEvent.kind == "reminder_sent")
     )
     assert event.invoice_id == invoice.id
-    assert event.detail == "3 days after the due date"
+    assert event.detail == "step:3"
+    assert reminders.describe_detail(event.detail) == "3 days after the due date"
     assert event.user_id is None
 
 
@@ -321,3 +323,27 @@ def test_two_overlapping_runs_send_each_reminder_once(
     assert sum(s.already_sent for s in summaries) == 1
     assert len(smtp_server) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Invoice)) == 1
+
+
+@pytest.mark.parametrize(
+    ("detail", "english", "spanish"),
+    [
+        ("step:3", "3 days after the due date", "3 días tras el vencimiento"),
+        ("step:1", "1 day after the due date", "1 día tras el vencimiento"),
+        (
+            "manual:10",
+            "sent by hand, 10 days after the due date",
+            "enviado a mano, 10 días tras el vencimiento",
+        ),
+        # Recorded before details were kept in no language.
+        ("3 days after the due date", "3 days after the due date", None),
+        ("something else", "something else", "something else"),
+    ],
+)
+def test_a_reminder_detail_reads_in_the_reader_language(app, detail, english, spanish):
+    with app.test_request_context():
+        with force_locale("en"):
+            assert reminders.describe_detail(detail) == english
+        if spanish is not None:
+            with force_locale("es"):
+                assert reminders.describe_detail(detail) == spanish
