@@ -321,6 +321,26 @@ def test_no_scheduler_warning_after_recent_runs(owner_client):
     assert "The scheduler needs attention" not in page
 
 
+def test_the_scheduler_box_keeps_platform_wide_run_counts_to_itself(owner_client):
+    """A cron run counts the schedules of every workspace; an owner sees when
+    it ran, not how much the platform holds."""
+    moment = now_utc()
+    db.session.add(
+        JobRun(
+            job="run-schedules",
+            started_at=moment,
+            finished_at=moment,
+            summary="412 schedules, 97 invoices created",
+        )
+    )
+    db.session.commit()
+
+    page = owner_client.get(f"{BASE}/").get_data(as_text=True)
+
+    assert "Last run" in page
+    assert "412 schedules" not in page
+
+
 def test_a_failed_last_run_is_reported(owner_client):
     record_runs("run-schedules", "send-reminders")
     db.session.add(
