@@ -169,8 +169,22 @@ class Difference:
 
 
 def differences(session: Session, workspace_id: int | None = None) -> list[Difference]:
-    """Rows of the kept tables that disagree with the books; rows that add up
-    to nothing count as absent."""
+    """Kept rows and paid amounts that disagree with the books."""
+    found = total_differences(session, workspace_id)
+    for invoice_id, have, want in session.execute(_paid_mismatches(workspace_id)):
+        found.append(
+            Difference(
+                "clientflow_invoices.paid_minor", (invoice_id,), (have,), (want,)
+            )
+        )
+    return found
+
+
+def total_differences(
+    session: Session, workspace_id: int | None = None
+) -> list[Difference]:
+    """Rows of the three revenue tables that disagree with the books; rows
+    that add up to nothing count as absent."""
     found = []
     for model, keys, sums, expected_select in _expected_statements(workspace_id):
         columns = [getattr(model, k) for k in (*keys, *sums)]
@@ -184,12 +198,6 @@ def differences(session: Session, workspace_id: int | None = None) -> list[Diffe
             have, want = stored.get(key, nothing), expected.get(key, nothing)
             if have != want:
                 found.append(Difference(model.__tablename__, key, have, want))
-    for invoice_id, have, want in session.execute(_paid_mismatches(workspace_id)):
-        found.append(
-            Difference(
-                "clientflow_invoices.paid_minor", (invoice_id,), (have,), (want,)
-            )
-        )
     return found
 
 
