@@ -217,6 +217,8 @@ def resolve_period(
         raise PeriodError("a custom period needs a first and a last day")
     if start > last_day:
         raise PeriodError("the first day comes after the last day")
+    # The last day a date can hold has no day after it; no book reaches it.
+    last_day = min(last_day, date.max - timedelta(days=1))
     return Period(period_key, start, last_day + timedelta(days=1))
 
 
@@ -463,7 +465,10 @@ def _collected_per_client(workspace, period: Period):
         if first is None or end is None or first >= end:
             continue
         parts.append(
-            select(Invoice.client_id, Payment.amount_minor)
+            select(
+                Invoice.client_id.label("client_id"),
+                Payment.amount_minor.label("collected"),
+            )
             .join(Invoice, Invoice.id == Payment.invoice_id)
             .where(
                 Payment.workspace_id == ws,

@@ -399,3 +399,42 @@ def test_dashboard_agrees_with_each_figure_on_its_own(books, workspace):
     assert whole.months == metrics.monthly_revenue(db.session, workspace, TODAY)
     assert whole.comparison == metrics.year_comparison(db.session, workspace, TODAY)
     assert whole.shares == metrics.client_shares(db.session, workspace, period)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (date(2026, 3, 1), date(2026, 3, 1)),  # one day, the first of a month
+        (date(2026, 3, 10), date(2026, 3, 20)),  # inside one month
+        (date(2026, 2, 28), date(2026, 4, 1)),  # partial month at both ends
+        (date(2026, 3, 1), date(2026, 3, 31)),  # exactly one month
+        (date(1, 1, 1), date(9999, 12, 31)),  # every day a date can hold
+    ],
+)
+def test_revenue_share_of_any_custom_period_matches_the_payments(
+    books, workspace, first, last
+):
+    ana, bea = books.client("Ana"), books.client("Bea")
+    payments = [
+        (ana, date(2026, 2, 27), 100),
+        (ana, date(2026, 2, 28), 200),
+        (bea, date(2026, 3, 1), 400),
+        (ana, date(2026, 3, 15), 800),
+        (bea, date(2026, 3, 31), 1_600),
+        (bea, date(2026, 4, 1), 3_200),
+        (ana, date(2026, 4, 2), 6_400),
+    ]
+    for client, day, amount in payments:
+        books.payment(books.invoice(client, amount, date(2026, 2, 1)), amount, day)
+    expected = {}
+    for client, day, amount in payments:
+        if first <= day <= last:
+            expected[client.name] = expected.get(client.name, 0) + amount
+
+    period = metrics.resolve_period("custom", TODAY, first, last)
+    shares = metrics.client_shares(db.session, workspace, period)
+
+    assert {s.name: s.collected_minor for s in shares.clients} == expected
+    assert shares.total_minor == sum(expected.values())
+    figures = cards(workspace, period)
+    assert figures.revenue_minor == sum(expected.values())
