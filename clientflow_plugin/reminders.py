@@ -250,6 +250,18 @@ def send_reminder(
     return reminder
 
 
+def record_without_mail(invoice: Invoice, step_days: int, moment: datetime) -> Reminder:
+    """Record a scheduled reminder as sent at ``moment`` without mailing it:
+    for reminders that went out before ClientFlow kept the invoice (a
+    workspace's past, the demo's). The invoice's history and the client's
+    interactions show it as ``send_reminder`` would. The reminder is
+    committed at once, as ``send_reminder`` claims it, so a step is never
+    recorded twice; its history entries go with the caller's commit."""
+    reminder = _claim(invoice, step_days, False, moment)
+    _record_sent(invoice, reminder, None, None, moment)
+    return reminder
+
+
 def _claim(invoice: Invoice, step_days: int, manual: bool, now: datetime) -> Reminder:
     reminder = Reminder(
         invoice_id=invoice.id, step_days=step_days, sent_at=now, manual=manual

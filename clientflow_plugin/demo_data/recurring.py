@@ -62,13 +62,8 @@ def _record_reminders(workspace) -> None:
 
 
 def _record_reminder(invoice: Invoice, step: int, moment: datetime) -> None:
-    """What ``send_reminder`` records for a scheduled step, with no mail sent.
-
-    The domain records a reminder only around its mail, in these two steps;
-    the demo takes them without the mail in between.
-    """
-    reminder = reminders._claim(invoice, step, False, moment)
-    reminders._record_sent(invoice, reminder, None, None, moment)
+    """What ``send_reminder`` records for a scheduled step, with no mail sent."""
+    reminders.record_without_mail(invoice, step, moment)
     backdate_events(invoice.id, "reminder_sent", moment, latest_only=True)
     db.session.commit()
 

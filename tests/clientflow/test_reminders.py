@@ -347,3 +347,25 @@ def test_a_reminder_detail_reads_in_the_reader_language(app, detail, english, sp
         if spanish is not None:
             with force_locale("es"):
                 assert reminders.describe_detail(detail) == spanish
+
+
+def test_a_reminder_recorded_without_mail_is_kept_once_and_sends_nothing(
+    invoice, smtp_server
+):
+    moment = at(2027, 3, 4, 9)
+
+    reminders.record_without_mail(invoice, 3, moment)
+    db.session.commit()
+
+    reminder = db.session.scalar(sa.select(Reminder))
+    assert (reminder.step_days, reminder.manual) == (3, False)
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.kind == "reminder_sent")
+    )
+    assert event.detail == "step:3"
+    assert len(smtp_server) == 0
+    with pytest.raises(reminders.AlreadySent):
+        reminders.record_without_mail(invoice, 3, moment)
+    # The scheduled run finds that step already done and sends nothing.
+    assert reminders.send_reminders(moment).sent == 0
+    assert len(smtp_server) == 0
