@@ -347,18 +347,15 @@ def list_invoices() -> Response:
     query = read_query(invoice_schemas.InvoiceListQuery())
     ws = workspace()
     today = clock.today_in(ws)
-    paid = invoices.paid_totals()
-    paid_minor = func.coalesce(paid.c.paid_minor, 0)
-    status = invoices.status_expr(today, paid.c.paid_minor)
+    status = invoices.status_expr(today)
     statement = (
         select(
             Invoice,
             status.label("status"),
-            paid_minor.label("paid_minor"),
-            invoices.balance_expr(paid.c.paid_minor).label("balance_minor"),
+            Invoice.paid_minor.label("paid_minor"),
+            invoices.balance_expr().label("balance_minor"),
         )
         .join(Invoice.client)
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .options(contains_eager(Invoice.client))
         .where(Invoice.workspace_id == ws.id)
         .order_by(Invoice.id.desc())

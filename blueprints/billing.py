@@ -305,8 +305,8 @@ def _page_rows(
         Invoice.due_date,
         Invoice.total_minor,
         Invoice.client_id,
-        domain.status_expr(today, Invoice.paid_minor).label("status"),
-        domain.balance_expr(Invoice.paid_minor).label("balance_minor"),
+        domain.status_expr(today).label("status"),
+        domain.balance_expr().label("balance_minor"),
     )
     offset = (page - 1) * PAGE_SIZE
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from .invoices import balance_expr, paid_totals, status_expr
+from .invoices import balance_expr, status_expr
 from .models import Client, Invoice, LostReason, Opportunity
 from .money import from_minor
 from .pipeline import weighted_minor
@@ -156,12 +156,11 @@ INVOICE_HEADER = (
 
 def invoices_csv(session: Session, workspace_id: int, today: date) -> Iterator[str]:
     """Every invoice of the workspace with its status and balance on ``today``."""
-    paid = paid_totals()
     statement = (
         select(
             Invoice.id,
             Invoice.number,
-            status_expr(today, paid.c.paid_minor).label("status"),
+            status_expr(today).label("status"),
             Invoice.client_id,
             Client.name,
             Invoice.issue_date,
@@ -171,12 +170,11 @@ def invoices_csv(session: Session, workspace_id: int, today: date) -> Iterator[s
             Invoice.discount_minor,
             Invoice.tax_minor,
             Invoice.total_minor,
-            paid.c.paid_minor,
-            balance_expr(paid.c.paid_minor).label("balance_minor"),
+            Invoice.paid_minor,
+            balance_expr().label("balance_minor"),
             Invoice.created_at,
         )
         .join(Client, Client.id == Invoice.client_id)
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .where(Invoice.workspace_id == workspace_id)
         .order_by(Invoice.issue_date.is_(None), Invoice.issue_date, Invoice.id)
     )
@@ -197,7 +195,7 @@ def invoices_csv(session: Session, workspace_id: int, today: date) -> Iterator[s
                 Amount(row.discount_minor, currency),
                 Amount(row.tax_minor, currency),
                 Amount(row.total_minor, currency),
-                Amount(row.paid_minor or 0, currency),
+                Amount(row.paid_minor, currency),
                 Amount(row.balance_minor, currency),
                 row.created_at,
             )

@@ -589,60 +589,32 @@ def status_of(invoice: Invoice, today: date | None = None) -> str:
 # --- the same rules in SQL ----------------------------------------------------
 
 
-def paid_expr() -> ColumnElement[int]:
-    """The payments of each ``Invoice`` row, as a correlated SQL expression.
-
-    ``Invoice.paid_minor`` holds the same sum, kept by the database; lists of
-    many invoices read that column instead.
-    """
-    return (
-        select(func.coalesce(func.sum(Payment.amount_minor), 0))
-        .where(Payment.invoice_id == Invoice.id)
-        .correlate(Invoice)
-        .scalar_subquery()
-    )
-
-
-def paid_totals(workspace_id: int | None = None):
-    """A subquery of (invoice_id, paid_minor), to join in lists of many invoices."""
-    query = select(
-        Payment.invoice_id.label("invoice_id"),
-        func.sum(Payment.amount_minor).label("paid_minor"),
-    )
-    if workspace_id is not None:
-        query = query.where(Payment.workspace_id == workspace_id)
-    return query.group_by(Payment.invoice_id).subquery("clientflow_paid")
-
-
-def status_expr(today: date, paid: Any = None) -> ColumnElement[str]:
-    """:func:`status_of` as SQL; ``paid`` defaults to :func:`paid_expr`, and
-    may be any expression of what each invoice's payments add up to, such as
-    ``Invoice.paid_minor`` or a column of :func:`paid_totals`.
+def status_expr(today: date) -> ColumnElement[str]:
+    """:func:`status_of` as SQL, from the paid amount the database keeps on
+    each invoice (``Invoice.paid_minor``, migration cf_0006).
 
     To group by it, build it once and give the same object to ``select()``
     and ``group_by()``: PostgreSQL accepts the grouping only when both carry
     the same parameters.
     """
-    paid = func.coalesce(paid_expr() if paid is None else paid, 0)
     return case(
         (Invoice.state == InvoiceState.DRAFT, "draft"),
         (Invoice.state == InvoiceState.VOID, "void"),
-        (paid >= Invoice.total_minor, "paid"),
+        (Invoice.paid_minor >= Invoice.total_minor, "paid"),
         (Invoice.due_date < today, "overdue"),
         else_="pending",
     )
 
 
-def balance_expr(paid: Any = None) -> ColumnElement[int]:
-    """:func:`balance_minor` as SQL; ``paid`` as for :func:`status_expr`."""
-    paid = func.coalesce(paid_expr() if paid is None else paid, 0)
+def balance_expr() -> ColumnElement[int]:
+    """:func:`balance_minor` as SQL, from ``Invoice.paid_minor``."""
     return case(
         (
             and_(
                 Invoice.state == InvoiceState.ISSUED,
-                Invoice.total_minor > paid,
+                Invoice.total_minor > Invoice.paid_minor,
             ),
-            Invoice.total_minor - paid,
+            Invoice.total_minor - Invoice.paid_minor,
         ),
         else_=0,
     )
